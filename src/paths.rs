@@ -1,0 +1,83 @@
+//! The only reader of the process environment.
+//!
+//! Everything credctl takes from environment variables is read here, once, into
+//! [`Env`]; the rest of the code receives values, which keeps tests hermetic.
+
+use std::path::PathBuf;
+
+use chrono::{DateTime, Utc};
+
+use crate::error::Error;
+
+/// The directory under `$CREDCTL_HOME` that holds the credentials.
+pub const OAUTH_DIR: &str = "oauth";
+pub const CONFIG_FILE: &str = "config.toml";
+
+#[derive(Debug, Clone)]
+pub struct Env {
+    /// `$CREDCTL_HOME`, default `~/.app`.
+    pub home: PathBuf,
+    /// `$CREDCTL_LOG`: an `EnvFilter` directive.
+    pub log: Option<String>,
+    /// `$CREDCTL_NOW` (RFC 3339): a fixed clock, for tests and reproducible output.
+    pub now: Option<DateTime<Utc>>,
+    /// A graphical session is available (`DISPLAY` or `WAYLAND_DISPLAY`, or macOS / Windows).
+    pub has_display: bool,
+    /// Running over SSH (`SSH_CONNECTION` or `SSH_TTY`).
+    pub over_ssh: bool,
+}
+
+impl Env {
+    pub fn from_process() -> Result<Env, Error> {
+        let home = match non_empty("CREDCTL_HOME") {
+            Some(home) => PathBuf::from(home),
+            None => dirs::home_dir()
+                .ok_or_else(|| {
+                    Error::Usage(
+                        "cannot find your home directory; set CREDCTL_HOME to where credctl should keep its files"
+                            .to_string(),
+                    )
+                })?
+                .join(".app"),
+        };
+        let now = match non_empty("CREDCTL_NOW") {
+            Some(s) => Some(
+                DateTime::parse_from_rfc3339(&s)
+                    .map_err(|e| {
+                        Error::Usage(format!(
+                            "CREDCTL_NOW={s:?} is not an RFC 3339 time ({e}); unset it or use e.g. 2026-01-02T03:04:05Z"
+                        ))
+                    })?
+                    .with_timezone(&Utc),
+            ),
+            None => None,
+        };
+        let has_display = cfg!(any(target_os = "macos", windows))
+            || non_empty("DISPLAY").is_some()
+            || non_empty("WAYLAND_DISPLAY").is_some();
+        Ok(Env {
+            home,
+            log: non_empty("CREDCTL_LOG"),
+            now,
+            has_display,
+            over_ssh: non_empty("SSH_CONNECTION").is_some() || non_empty("SSH_TTY").is_some(),
+        })
+    }
+
+    pub fn oauth_dir(&self) -> PathBuf {
+        self.home.join(OAUTH_DIR)
+    }
+
+    pub fn config_file(&self) -> PathBuf {
+        self.home.join(CONFIG_FILE)
+    }
+
+    /// The current time, or the fixed clock of `$CREDCTL_NOW`.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.now.unwrap_or_else(Utc::now)
+    }
+}
+
+fn non_empty(key: &str) -> Option<String> {
+    std::env::var(key).ok().filter(|v| !v.is_empty())
+}

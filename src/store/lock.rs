@@ -1,0 +1,88 @@
+//! Per-credential exclusive locks: the only place that locks.
+//!
+//! The lock is taken on a sidecar `.lock` file (created 0600), never on the
+//! JSON file: an atomic replace renames a new inode over the JSON file, and a
+//! lock on the old inode would guard nothing. Lock files are never deleted —
+//! deleting one while another process waits on it would let two processes
+//! hold "the" lock at once.
+//!
+//! fs2 is called by its trait path: std's inherent `File::lock*` methods
+//! (Rust 1.89+) would otherwise win silently and behave differently.
+
+use std::fs::{File, OpenOptions};
+use std::io;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use crate::error::StoreError;
+use crate::name::CredentialId;
+
+/// Proof that this process holds the exclusive lock of one credential. Store
+/// writes take it as a parameter, so a write without the lock does not compile.
+#[derive(Debug)]
+pub struct LockGuard {
+    id: CredentialId,
+    path: PathBuf,
+    // Closing the file releases the lock.
+    _file: File,
+}
+
+impl LockGuard {
+    pub fn id(&self) -> &CredentialId {
+        &self.id
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+/// Takes the exclusive lock at `path`, waiting at most `timeout`. Calls
+/// `on_wait` once if another process holds it, so the caller can tell the user.
+pub fn acquire(
+    path: &Path,
+    id: &CredentialId,
+    timeout: Duration,
+    on_wait: &mut dyn FnMut(),
+) -> Result<LockGuard, StoreError> {
+    let file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(path)
+        .map_err(|e| StoreError::io("open the lock file", path, e))?;
+    let guard = |file| LockGuard {
+        id: id.clone(),
+        path: path.to_path_buf(),
+        _file: file,
+    };
+    match fs2::FileExt::try_lock_exclusive(&file) {
+        Ok(()) => return Ok(guard(file)),
+        Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+        Err(e) => return Err(StoreError::io("lock", path, e)),
+    }
+    on_wait();
+    // A blocking flock wakes the moment the holder releases it (no polling
+    // delay); a helper thread lets us bound the wait. A clone of the handle
+    // shares the open file description, so its lock is this file's lock.
+    let waiter = file
+        .try_clone()
+        .map_err(|e| StoreError::io("lock", path, e))?;
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let result = fs2::FileExt::lock_exclusive(&waiter);
+        let _ = tx.send(result);
+    });
+    match rx.recv_timeout(timeout) {
+        Ok(Ok(())) => Ok(guard(file)),
+        Ok(Err(e)) => Err(StoreError::io("lock", path, e)),
+        Err(_) => Err(StoreError::LockTimeout {
+            path: path.to_path_buf(),
+            waited_secs: timeout.as_secs(),
+        }),
+    }
+}

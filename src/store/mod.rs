@@ -1,0 +1,288 @@
+//! The token store: every byte credctl keeps on disk, in `$CREDCTL_HOME/oauth/`.
+//!
+//! What always holds:
+//! - the directory is 0700 and every file 0600 from its first byte, whatever the umask;
+//! - one file per credential, `<provider>@<account>.json` (`@` is not in the
+//!   name alphabet, so the split is unambiguous and no name reaches a path
+//!   outside the directory);
+//! - a write is lock → read → modify → atomic replace: a temporary file in the
+//!   same directory, fsync, rename, fsync of the directory. A crash leaves the
+//!   old or the new file, never a torn one, never neither;
+//! - a file or directory other users can reach is refused, as ssh does for keys;
+//! - a bad file is reported by path and never overwritten; the others keep working.
+
+mod format;
+mod lock;
+
+use std::fs::{self, DirBuilder, File, OpenOptions, Permissions};
+use std::io::{self, Read, Write};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+pub use format::FORMAT_VERSION;
+pub use lock::LockGuard;
+
+use crate::error::StoreError;
+use crate::name::{CredentialId, Name};
+use crate::token::Entry;
+
+/// A credential file larger than this is not one of ours.
+const MAX_FILE_BYTES: u64 = 1024 * 1024;
+/// How long a process waits for another to finish with a credential.
+pub const LOCK_TIMEOUT: Duration = Duration::from_secs(30);
+
+#[derive(Debug, Clone)]
+pub struct TokenStore {
+    dir: PathBuf,
+}
+
+/// Everything readable in the store, and what could not be read.
+#[derive(Debug, Default)]
+pub struct Listing {
+    pub entries: Vec<Entry>,
+    pub problems: Vec<StoreError>,
+}
+
+impl TokenStore {
+    pub fn new(dir: PathBuf) -> Self {
+        TokenStore { dir }
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub fn path_of(&self, id: &CredentialId) -> PathBuf {
+        self.dir
+            .join(format!("{}@{}.json", id.provider, id.account))
+    }
+
+    fn lock_path_of(&self, id: &CredentialId) -> PathBuf {
+        self.dir
+            .join(format!("{}@{}.lock", id.provider, id.account))
+    }
+
+    /// The prefix of this credential's temporary files. Dot-files are never
+    /// taken for credentials.
+    fn temp_prefix(id: &CredentialId) -> String {
+        format!(".{}@{}.json.", id.provider, id.account)
+    }
+
+    /// Checks the directory; `Ok(false)` when it does not exist yet.
+    fn check_dir(&self) -> Result<bool, StoreError> {
+        match fs::metadata(&self.dir) {
+            Ok(meta) if !meta.is_dir() => Err(StoreError::io(
+                "use",
+                &self.dir,
+                io::Error::from(io::ErrorKind::NotADirectory),
+            )),
+            Ok(meta) => {
+                refuse_if_shared(&self.dir, &meta, true)?;
+                Ok(true)
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(StoreError::io("read", &self.dir, e)),
+        }
+    }
+
+    /// Creates the directory (and `$CREDCTL_HOME`) 0700 if missing.
+    fn ensure_dir(&self) -> Result<(), StoreError> {
+        if self.check_dir()? {
+            return Ok(());
+        }
+        DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&self.dir)
+            .map_err(|e| StoreError::io("create", &self.dir, e))?;
+        self.check_dir().map(|_| ())
+    }
+
+    /// Reads one credential, without a lock: the file is replaced atomically,
+    /// so a reader sees the old or the new version. `Ok(None)` when absent.
+    pub fn load(&self, id: &CredentialId) -> Result<Option<Entry>, StoreError> {
+        if !self.check_dir()? {
+            return Ok(None);
+        }
+        let path = self.path_of(id);
+        let mut file = match File::open(&path) {
+            Ok(file) => file,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(StoreError::io("open", &path, e)),
+        };
+        let meta = file
+            .metadata()
+            .map_err(|e| StoreError::io("read", &path, e))?;
+        if meta.is_dir() {
+            return Err(StoreError::io(
+                "read",
+                &path,
+                io::Error::from(io::ErrorKind::IsADirectory),
+            ));
+        }
+        refuse_if_shared(&path, &meta, false)?;
+        if meta.len() > MAX_FILE_BYTES {
+            return Err(StoreError::Corrupt {
+                path,
+                id: Some(id.clone()),
+                reason: format!("{} bytes, larger than any credential", meta.len()),
+            });
+        }
+        let mut bytes = Vec::with_capacity(meta.len() as usize);
+        Read::by_ref(&mut file)
+            .take(MAX_FILE_BYTES)
+            .read_to_end(&mut bytes)
+            .map_err(|e| StoreError::io("read", &path, e))?;
+        format::decode(&bytes, &path, id).map(Some)
+    }
+
+    /// Takes the credential's exclusive lock, creating the directory if needed.
+    pub fn lock(
+        &self,
+        id: &CredentialId,
+        timeout: Duration,
+        on_wait: &mut dyn FnMut(),
+    ) -> Result<LockGuard, StoreError> {
+        self.ensure_dir()?;
+        lock::acquire(&self.lock_path_of(id), id, timeout, on_wait)
+    }
+
+    /// Atomically replaces the credential of `guard` with `entry`.
+    pub fn save(&self, guard: &LockGuard, entry: &Entry) -> Result<(), StoreError> {
+        if guard.id() != &entry.id {
+            return Err(StoreError::WrongLock {
+                held: guard.id().clone(),
+                wanted: entry.id.clone(),
+            });
+        }
+        let bytes = format::encode(entry).map_err(StoreError::Encode)?;
+        self.remove_stale_temps(&entry.id);
+        let target = self.path_of(&entry.id);
+        let mut tmp = tempfile::Builder::new()
+            .prefix(&Self::temp_prefix(&entry.id))
+            .suffix(".tmp")
+            .permissions(Permissions::from_mode(0o600))
+            .tempfile_in(&self.dir)
+            .map_err(|e| StoreError::io("create a temporary file in", &self.dir, e))?;
+        // On any error below, dropping `tmp` deletes the temporary file and the
+        // old credential stays as it was.
+        tmp.write_all(&bytes)
+            .and_then(|()| tmp.as_file().sync_all())
+            .map_err(|e| StoreError::io("write", &target, e))?;
+        tmp.persist(&target)
+            .map_err(|e| StoreError::io("replace", &target, e.error))?;
+        self.sync_dir()
+    }
+
+    /// Deletes the credential of `guard`. `Ok(false)` when there was none.
+    /// Works on files that cannot be parsed, so a corrupt file can be removed.
+    pub fn delete(&self, guard: &LockGuard) -> Result<bool, StoreError> {
+        let path = self.path_of(guard.id());
+        match fs::remove_file(&path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(false),
+            Err(e) if e.kind() == io::ErrorKind::IsADirectory => {
+                // A directory in place of a credential: not ours to delete recursively.
+                return Err(StoreError::io("remove", &path, e));
+            }
+            Err(e) => return Err(StoreError::io("remove", &path, e)),
+        }
+        self.remove_stale_temps(guard.id());
+        self.sync_dir()?;
+        Ok(true)
+    }
+
+    /// The ids of every credential file, sorted; names that are not ours are skipped.
+    pub fn ids(&self) -> Result<Vec<CredentialId>, StoreError> {
+        if !self.check_dir()? {
+            return Ok(Vec::new());
+        }
+        let read_dir = fs::read_dir(&self.dir).map_err(|e| StoreError::io("list", &self.dir, e))?;
+        let mut ids = Vec::new();
+        for dirent in read_dir {
+            let dirent = dirent.map_err(|e| StoreError::io("list", &self.dir, e))?;
+            if let Some(id) = dirent.file_name().to_str().and_then(parse_file_name) {
+                ids.push(id);
+            }
+        }
+        ids.sort();
+        Ok(ids)
+    }
+
+    /// The accounts stored for one provider, sorted.
+    pub fn accounts(&self, provider: &Name) -> Result<Vec<Name>, StoreError> {
+        Ok(self
+            .ids()?
+            .into_iter()
+            .filter(|id| &id.provider == provider)
+            .map(|id| id.account)
+            .collect())
+    }
+
+    /// Every readable credential; a file that cannot be read does not hide the others.
+    pub fn list(&self) -> Result<Listing, StoreError> {
+        let mut listing = Listing::default();
+        for id in self.ids()? {
+            match self.load(&id) {
+                Ok(Some(entry)) => listing.entries.push(entry),
+                Ok(None) => {} // deleted meanwhile
+                Err(e) => listing.problems.push(e),
+            }
+        }
+        Ok(listing)
+    }
+
+    /// Temporary files left by a crash. Only called with the credential's lock
+    /// held, so no live writer of this credential can own one of them.
+    fn remove_stale_temps(&self, id: &CredentialId) {
+        let prefix = Self::temp_prefix(id);
+        let Ok(read_dir) = fs::read_dir(&self.dir) else {
+            return;
+        };
+        for dirent in read_dir.flatten() {
+            let name = dirent.file_name();
+            let Some(name) = name.to_str() else { continue };
+            if name.starts_with(&prefix) && name.ends_with(".tmp") {
+                match fs::remove_file(dirent.path()) {
+                    Ok(()) => {
+                        tracing::debug!(file = name, "removed a temporary file left by a crash")
+                    }
+                    Err(e) => {
+                        tracing::debug!(file = name, error = %e, "could not remove a leftover temporary file")
+                    }
+                }
+            }
+        }
+    }
+
+    fn sync_dir(&self) -> Result<(), StoreError> {
+        // The rename is durable only once the directory entry is on disk.
+        OpenOptions::new()
+            .read(true)
+            .open(&self.dir)
+            .and_then(|dir| dir.sync_all())
+            .map_err(|e| StoreError::io("sync", &self.dir, e))
+    }
+}
+
+fn parse_file_name(file_name: &str) -> Option<CredentialId> {
+    let stem = file_name.strip_suffix(".json")?;
+    let (provider, account) = stem.split_once('@')?;
+    Some(CredentialId::new(
+        provider.parse().ok()?,
+        account.parse().ok()?,
+    ))
+}
+
+fn refuse_if_shared(path: &Path, meta: &fs::Metadata, is_dir: bool) -> Result<(), StoreError> {
+    let mode = meta.mode() & 0o7777;
+    if mode & 0o077 != 0 {
+        return Err(StoreError::Insecure {
+            path: path.to_path_buf(),
+            mode,
+            is_dir,
+        });
+    }
+    Ok(())
+}

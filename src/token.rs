@@ -1,0 +1,385 @@
+//! The credential model and its freshness (valid / expiring / expired / unknown).
+//!
+//! A credential is either an OAuth token set or a static token (an API key or a
+//! pasted token). Expiry comes from `expires_in`, else from the JWT `exp` claim
+//! of the access token, else it is unknown — never a guessed lifetime. All time
+//! arithmetic takes `now` as a parameter so that tests can fix the clock.
+
+use base64::Engine as _;
+use chrono::{DateTime, TimeDelta, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::error::Category;
+use crate::name::CredentialId;
+use crate::secret::Secret;
+
+/// The default refresh margin: refresh when less than this is left (capped at
+/// half of the token's whole lifetime, so short-lived tokens are not refreshed
+/// on every call).
+pub const DEFAULT_MARGIN: TimeDelta = TimeDelta::minutes(5);
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(tag = "kind")]
+pub enum Credential {
+    #[serde(rename = "oauth")]
+    OAuth(OAuthToken),
+    #[serde(rename = "static")]
+    Static(StaticToken),
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct OAuthToken {
+    pub access_token: Secret<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<Secret<String>>,
+    pub token_type: String,
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<Secret<String>>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub obtained_at: DateTime<Utc>,
+    /// Fields written by a newer credctl, kept on rewrite.
+    #[serde(flatten)]
+    pub unknown: Map<String, Value>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct StaticToken {
+    pub token: Secret<String>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub obtained_at: DateTime<Utc>,
+    #[serde(flatten)]
+    pub unknown: Map<String, Value>,
+}
+
+/// How usable a credential is at a given moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Freshness {
+    /// More than the margin is left.
+    Valid,
+    /// Still valid, but less than the margin is left: refresh now.
+    Expiring,
+    Expired,
+    /// No expiry is known (most API keys): not expired.
+    Unknown,
+}
+
+impl Freshness {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Freshness::Valid => "valid",
+            Freshness::Expiring => "expiring",
+            Freshness::Expired => "expired",
+            Freshness::Unknown => "unknown",
+        }
+    }
+}
+
+impl Credential {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Credential::OAuth(_) => "oauth",
+            Credential::Static(_) => "static",
+        }
+    }
+
+    /// The token `auth token` prints.
+    pub fn access_token(&self) -> &Secret<String> {
+        match self {
+            Credential::OAuth(t) => &t.access_token,
+            Credential::Static(t) => &t.token,
+        }
+    }
+
+    pub fn expires_at(&self) -> Option<DateTime<Utc>> {
+        match self {
+            Credential::OAuth(t) => t.expires_at,
+            Credential::Static(t) => t.expires_at,
+        }
+    }
+
+    pub fn obtained_at(&self) -> DateTime<Utc> {
+        match self {
+            Credential::OAuth(t) => t.obtained_at,
+            Credential::Static(t) => t.obtained_at,
+        }
+    }
+
+    pub fn refresh_token(&self) -> Option<&Secret<String>> {
+        match self {
+            Credential::OAuth(t) => t.refresh_token.as_ref(),
+            Credential::Static(_) => None,
+        }
+    }
+
+    pub fn scopes(&self) -> &[String] {
+        match self {
+            Credential::OAuth(t) => &t.scopes,
+            Credential::Static(_) => &[],
+        }
+    }
+
+    /// The margin for this token: min(5 minutes, half its lifetime), raised to
+    /// `min_valid` when the caller asks for more.
+    pub fn margin(&self, min_valid: Option<TimeDelta>) -> TimeDelta {
+        let default = match self.expires_at() {
+            Some(expires_at) => {
+                let lifetime = (expires_at - self.obtained_at()).max(TimeDelta::zero());
+                DEFAULT_MARGIN.min(lifetime / 2)
+            }
+            None => DEFAULT_MARGIN,
+        };
+        match min_valid {
+            Some(asked) => default.max(asked),
+            None => default,
+        }
+    }
+
+    pub fn freshness(&self, now: DateTime<Utc>, min_valid: Option<TimeDelta>) -> Freshness {
+        let Some(expires_at) = self.expires_at() else {
+            return Freshness::Unknown;
+        };
+        let left = expires_at - now;
+        if left <= TimeDelta::zero() {
+            Freshness::Expired
+        } else if left < self.margin(min_valid) {
+            Freshness::Expiring
+        } else {
+            Freshness::Valid
+        }
+    }
+}
+
+/// What is kept beside the tokens, and survives logging in again.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Metadata {
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    #[serde(default)]
+    pub refresh_count: u64,
+    #[serde(default)]
+    pub last_refresh_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub last_error: Option<LastError>,
+    #[serde(flatten)]
+    pub unknown: Map<String, Value>,
+}
+
+impl Metadata {
+    pub fn new(now: DateTime<Utc>) -> Self {
+        Metadata {
+            created_at: now,
+            updated_at: now,
+            refresh_count: 0,
+            last_refresh_at: None,
+            last_error: None,
+            unknown: Map::new(),
+        }
+    }
+}
+
+/// The last failure met while refreshing. The message never holds a secret.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct LastError {
+    pub category: Category,
+    pub at: DateTime<Utc>,
+    pub message: String,
+}
+
+/// One stored credential: its id, the tokens, and their metadata.
+#[derive(Clone, Debug)]
+pub struct Entry {
+    pub id: CredentialId,
+    pub credential: Credential,
+    pub metadata: Metadata,
+    /// Top-level fields of the file written by a newer credctl, kept on rewrite.
+    pub unknown: Map<String, Value>,
+}
+
+impl Entry {
+    /// A credential logged in afresh: replaces the tokens of `previous` (if
+    /// any) but keeps its metadata — creation time, refresh history and any
+    /// field a newer credctl added. The last error is cleared: the new tokens
+    /// have not failed.
+    pub fn login(
+        id: CredentialId,
+        credential: Credential,
+        previous: Option<Entry>,
+        now: DateTime<Utc>,
+    ) -> Entry {
+        match previous {
+            Some(mut previous) => {
+                previous.credential = credential;
+                previous.metadata.updated_at = now;
+                previous.metadata.last_error = None;
+                previous
+            }
+            None => Entry {
+                id,
+                credential,
+                metadata: Metadata::new(now),
+                unknown: Map::new(),
+            },
+        }
+    }
+}
+
+/// The expiry of a freshly issued token: from `expires_in` if the provider
+/// sent it, else from the JWT `exp` claim of the token, else unknown.
+pub fn expiry(
+    now: DateTime<Utc>,
+    expires_in: Option<std::time::Duration>,
+    access_token: &str,
+) -> Option<DateTime<Utc>> {
+    if let Some(expires_in) = expires_in {
+        return TimeDelta::from_std(expires_in)
+            .ok()
+            .and_then(|d| now.checked_add_signed(d));
+    }
+    jwt_expiry(access_token)
+}
+
+/// The `exp` claim of a JWT, decoding the payload only. The signature is not
+/// checked: the token is not trusted for anything but its own lifetime, which
+/// the provider that issued it will enforce anyway.
+pub fn jwt_expiry(token: &str) -> Option<DateTime<Utc>> {
+    let mut parts = token.split('.');
+    let (_header, payload, _signature) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() {
+        return None;
+    }
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .ok()?;
+    let claims: Map<String, Value> = serde_json::from_slice(&bytes).ok()?;
+    let exp = claims.get("exp")?;
+    let secs = exp.as_i64().or_else(|| exp.as_f64().map(|f| f as i64))?;
+    DateTime::from_timestamp(secs, 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s)
+            .expect("test time")
+            .with_timezone(&Utc)
+    }
+
+    fn oauth(obtained: &str, expires: Option<&str>) -> Credential {
+        Credential::OAuth(OAuthToken {
+            access_token: Secret::new("at".into()),
+            refresh_token: Some(Secret::new("rt".into())),
+            token_type: "Bearer".into(),
+            scopes: vec![],
+            id_token: None,
+            expires_at: expires.map(at),
+            obtained_at: at(obtained),
+            unknown: Map::new(),
+        })
+    }
+
+    fn jwt(claims: &str) -> String {
+        let enc = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        format!(
+            "{}.{}.sig",
+            enc.encode(r#"{"alg":"none"}"#),
+            enc.encode(claims)
+        )
+    }
+
+    #[test]
+    fn an_hour_token_is_refreshed_in_its_last_five_minutes() {
+        let c = oauth("2026-01-01T00:00:00Z", Some("2026-01-01T01:00:00Z"));
+        assert_eq!(c.margin(None), TimeDelta::minutes(5));
+        let f = |now| c.freshness(at(now), None);
+        assert_eq!(f("2026-01-01T00:54:59Z"), Freshness::Valid);
+        assert_eq!(f("2026-01-01T00:55:01Z"), Freshness::Expiring);
+        assert_eq!(f("2026-01-01T01:00:00Z"), Freshness::Expired);
+    }
+
+    #[test]
+    fn a_sixty_second_token_is_refreshed_with_thirty_seconds_left_not_always() {
+        let c = oauth("2026-01-01T00:00:00Z", Some("2026-01-01T00:01:00Z"));
+        assert_eq!(c.margin(None), TimeDelta::seconds(30));
+        assert_eq!(
+            c.freshness(at("2026-01-01T00:00:29Z"), None),
+            Freshness::Valid
+        );
+        assert_eq!(
+            c.freshness(at("2026-01-01T00:00:31Z"), None),
+            Freshness::Expiring
+        );
+    }
+
+    #[test]
+    fn min_valid_asks_for_more_never_less() {
+        let c = oauth("2026-01-01T00:00:00Z", Some("2026-01-01T01:00:00Z"));
+        assert_eq!(
+            c.margin(Some(TimeDelta::minutes(10))),
+            TimeDelta::minutes(10)
+        );
+        assert_eq!(c.margin(Some(TimeDelta::seconds(1))), TimeDelta::minutes(5));
+        assert_eq!(
+            c.freshness(at("2026-01-01T00:51:00Z"), Some(TimeDelta::minutes(10))),
+            Freshness::Expiring
+        );
+    }
+
+    #[test]
+    fn no_expiry_is_unknown_not_expired() {
+        let c = oauth("2026-01-01T00:00:00Z", None);
+        assert_eq!(
+            c.freshness(at("2030-01-01T00:00:00Z"), None),
+            Freshness::Unknown
+        );
+    }
+
+    #[test]
+    fn expires_in_wins_over_the_jwt_exp() {
+        let now = at("2026-01-01T00:00:00Z");
+        let token = jwt(r#"{"exp":1767229200}"#); // 2026-01-01T01:00:00Z
+        assert_eq!(
+            expiry(now, Some(std::time::Duration::from_secs(60)), &token),
+            Some(at("2026-01-01T00:01:00Z"))
+        );
+        assert_eq!(expiry(now, None, &token), Some(at("2026-01-01T01:00:00Z")));
+    }
+
+    #[test]
+    fn opaque_tokens_and_broken_jwts_have_unknown_expiry() {
+        let now = at("2026-01-01T00:00:00Z");
+        for token in [
+            "gho_16C7e42F292c6912E7710c838347Ae178B4a",
+            "a.b.c",
+            "a.b",
+            &jwt(r#"{"sub":"x"}"#),
+            &jwt(r#"{"exp":"soon"}"#),
+            &format!("{}.extra", jwt(r#"{"exp":1}"#)),
+        ] {
+            assert_eq!(expiry(now, None, token), None, "{token}");
+        }
+    }
+
+    #[test]
+    fn login_again_replaces_tokens_and_keeps_history() {
+        let id = CredentialId::new("p".parse().expect("n"), "a".parse().expect("n"));
+        let first = at("2026-01-01T00:00:00Z");
+        let mut old = Entry::login(id.clone(), oauth("2026-01-01T00:00:00Z", None), None, first);
+        old.metadata.refresh_count = 7;
+        old.metadata
+            .unknown
+            .insert("label".into(), Value::from("work laptop"));
+        let later = at("2026-02-01T00:00:00Z");
+        let new = Entry::login(id, oauth("2026-02-01T00:00:00Z", None), Some(old), later);
+        assert_eq!(new.metadata.created_at, first);
+        assert_eq!(new.metadata.updated_at, later);
+        assert_eq!(new.metadata.refresh_count, 7);
+        assert_eq!(new.metadata.unknown["label"], "work laptop");
+        assert_eq!(new.credential.obtained_at(), later);
+    }
+}
