@@ -1,0 +1,199 @@
+//! A hermetic environment for running the built binary: a temporary
+//! `CREDCTL_HOME` and `HOME`, a cleared environment, and helpers that seed
+//! the store through the library.
+
+#![allow(dead_code)]
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use credctl::name::CredentialId;
+use credctl::secret::Secret;
+use credctl::store::TokenStore;
+use credctl::token::{Credential, Entry, OAuthToken, StaticToken};
+use tempfile::TempDir;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_credctl");
+
+/// A fixed clock, given to the binary as `CREDCTL_NOW`.
+pub const NOW: &str = "2026-06-01T12:00:00Z";
+
+pub fn now() -> DateTime<Utc> {
+    at(NOW)
+}
+
+pub fn at(s: &str) -> DateTime<Utc> {
+    s.parse().expect("test time")
+}
+
+pub struct TestEnv {
+    pub root: TempDir,
+    /// Extra environment variables for every command.
+    pub vars: Vec<(String, String)>,
+}
+
+impl TestEnv {
+    pub fn new() -> Self {
+        let root = tempfile::tempdir().expect("temp dir");
+        fs::create_dir(root.path().join("home")).expect("home dir");
+        TestEnv {
+            root,
+            vars: Vec::new(),
+        }
+    }
+
+    /// With `CREDCTL_NOW` fixed at [`NOW`].
+    pub fn fixed_clock() -> Self {
+        let mut env = TestEnv::new();
+        env.set("CREDCTL_NOW", NOW);
+        env
+    }
+
+    pub fn set(&mut self, key: &str, value: &str) {
+        self.vars.push((key.to_string(), value.to_string()));
+    }
+
+    /// `$CREDCTL_HOME`; created by credctl on first write.
+    pub fn home(&self) -> PathBuf {
+        self.root.path().join("credctl")
+    }
+
+    pub fn oauth_dir(&self) -> PathBuf {
+        self.home().join("oauth")
+    }
+
+    pub fn file(&self, provider: &str, account: &str) -> PathBuf {
+        self.oauth_dir().join(format!("{provider}@{account}.json"))
+    }
+
+    pub fn store(&self) -> TokenStore {
+        TokenStore::new(self.oauth_dir())
+    }
+
+    /// The binary with nothing of the real environment but `PATH`.
+    pub fn cmd(&self) -> assert_cmd::Command {
+        let mut cmd = assert_cmd::Command::new(BIN);
+        cmd.env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", self.root.path().join("home"))
+            .env("CREDCTL_HOME", self.home())
+            .timeout(std::time::Duration::from_secs(60));
+        for (k, v) in &self.vars {
+            cmd.env(k, v);
+        }
+        cmd
+    }
+
+    /// `credctl` with these arguments, stdin closed.
+    pub fn run(&self, args: &[&str]) -> assert_cmd::assert::Assert {
+        self.cmd().args(args).write_stdin("").assert()
+    }
+
+    /// `auth login P [--account A] --with-token`, token on stdin.
+    pub fn login_with_token(&self, provider: &str, account: &str, token: &str) {
+        self.cmd()
+            .args([
+                "auth",
+                "login",
+                provider,
+                "--account",
+                account,
+                "--with-token",
+            ])
+            .write_stdin(format!("{token}\n"))
+            .assert()
+            .success();
+    }
+
+    pub fn seed(&self, entry: &Entry) {
+        let store = self.store();
+        let guard = store
+            .lock(&entry.id, std::time::Duration::from_secs(5), &mut || {})
+            .expect("lock");
+        store.save(&guard, entry).expect("seed the store");
+    }
+
+    pub fn seed_oauth(&self, provider: &str, account: &str, token: OAuthToken) -> Entry {
+        let entry = Entry::login(
+            id(provider, account),
+            Credential::OAuth(token),
+            None,
+            at("2026-06-01T00:00:00Z"),
+        );
+        self.seed(&entry);
+        entry
+    }
+
+    pub fn seed_static(&self, provider: &str, account: &str, token: &str) -> Entry {
+        let entry = Entry::login(
+            id(provider, account),
+            Credential::Static(StaticToken {
+                token: Secret::new(token.to_string()),
+                expires_at: None,
+                obtained_at: at("2026-06-01T00:00:00Z"),
+                unknown: Default::default(),
+            }),
+            None,
+            at("2026-06-01T00:00:00Z"),
+        );
+        self.seed(&entry);
+        entry
+    }
+
+    /// Every path under the temporary root, relative to it, sorted.
+    pub fn tree(&self) -> Vec<String> {
+        fn walk(dir: &Path, root: &Path, out: &mut Vec<String>) {
+            for e in fs::read_dir(dir).expect("read dir").flatten() {
+                let p = e.path();
+                out.push(p.strip_prefix(root).expect("prefix").display().to_string());
+                if p.is_dir() {
+                    walk(&p, root, out);
+                }
+            }
+        }
+        let mut out = Vec::new();
+        walk(self.root.path(), self.root.path(), &mut out);
+        out.sort();
+        out
+    }
+}
+
+pub fn id(provider: &str, account: &str) -> CredentialId {
+    CredentialId::new(
+        provider.parse().expect("provider"),
+        account.parse().expect("account"),
+    )
+}
+
+/// An OAuth token obtained at `obtained`, expiring at `expires`.
+pub fn oauth(
+    access: &str,
+    refresh: Option<&str>,
+    obtained: &str,
+    expires: Option<&str>,
+) -> OAuthToken {
+    OAuthToken {
+        access_token: Secret::new(access.to_string()),
+        refresh_token: refresh.map(|r| Secret::new(r.to_string())),
+        token_type: "Bearer".into(),
+        scopes: vec!["openid".into(), "offline_access".into()],
+        id_token: None,
+        expires_at: expires.map(at),
+        obtained_at: at(obtained),
+        unknown: Default::default(),
+    }
+}
+
+pub fn mode(path: &Path) -> u32 {
+    fs::metadata(path).expect("metadata").permissions().mode() & 0o7777
+}
+
+pub fn stdout(assert: &assert_cmd::assert::Assert) -> String {
+    String::from_utf8_lossy(&assert.get_output().stdout).into_owned()
+}
+
+pub fn stderr(assert: &assert_cmd::assert::Assert) -> String {
+    String::from_utf8_lossy(&assert.get_output().stderr).into_owned()
+}

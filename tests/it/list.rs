@@ -1,0 +1,161 @@
+//! `auth list`: statuses and countdowns for a fixed clock, and never a token.
+
+use crate::common::*;
+
+fn seed_one_of_each(env: &TestEnv) {
+    // Valid: 59m 12s left of an hour.
+    env.seed_oauth(
+        "acme",
+        "default",
+        oauth(
+            "at-valid",
+            Some("rt-valid"),
+            "2026-06-01T11:59:12Z",
+            Some("2026-06-01T12:59:12Z"),
+        ),
+    );
+    // Expiring: 2 minutes left of an hour.
+    env.seed_oauth(
+        "acme",
+        "work",
+        oauth(
+            "at-expiring",
+            Some("rt-expiring"),
+            "2026-06-01T11:02:00Z",
+            Some("2026-06-01T12:02:00Z"),
+        ),
+    );
+    // Expired 3 hours ago.
+    env.seed_oauth(
+        "beta",
+        "default",
+        oauth(
+            "at-expired",
+            None,
+            "2026-06-01T08:00:00Z",
+            Some("2026-06-01T09:00:00Z"),
+        ),
+    );
+    env.seed_static("gamma", "default", "sk-static");
+}
+
+const TOKENS: [&str; 7] = [
+    "at-valid",
+    "rt-valid",
+    "at-expiring",
+    "rt-expiring",
+    "at-expired",
+    "sk-static",
+    "rt-",
+];
+
+#[test]
+fn the_table_shows_status_and_countdowns() {
+    let env = TestEnv::fixed_clock();
+    seed_one_of_each(&env);
+    let a = env.run(&["auth", "list"]).success();
+    insta::assert_snapshot!(stdout(&a), @r"
+    PROVIDER  ACCOUNT  KIND    STATUS    EXPIRES         SCOPES
+    acme      default  oauth   valid     in 59m 12s      openid offline_access
+    acme      work     oauth   expiring  in 2m           openid offline_access
+    beta      default  oauth   expired   expired 3h ago  openid offline_access
+    gamma     default  static  unknown   unknown         -
+    ");
+    assert!(stderr(&a).contains(&env.oauth_dir().display().to_string()));
+}
+
+#[test]
+fn json_has_the_documented_fields_and_no_token() {
+    let env = TestEnv::fixed_clock();
+    seed_one_of_each(&env);
+    let a = env.run(&["auth", "list", "--json"]).success();
+    let out = stdout(&a);
+    for token in TOKENS {
+        assert!(!out.contains(token), "{token} leaked into {out}");
+    }
+    let items: serde_json::Value = serde_json::from_str(&out).expect("json");
+    let summary: Vec<_> = items
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|i| {
+            (
+                i["provider"].as_str().expect("provider").to_string(),
+                i["account"].as_str().expect("account").to_string(),
+                i["kind"].as_str().expect("kind").to_string(),
+                i["status"].as_str().expect("status").to_string(),
+                i["expires_at"].clone(),
+                i["expires_in"].clone(),
+                i["refreshable"].as_bool().expect("refreshable"),
+                i["scopes"].as_array().expect("scopes").len(),
+            )
+        })
+        .collect();
+    use serde_json::Value as V;
+    assert_eq!(
+        summary,
+        vec![
+            (
+                "acme".into(),
+                "default".into(),
+                "oauth".into(),
+                "valid".into(),
+                V::from("2026-06-01T12:59:12Z"),
+                V::from(3552),
+                true,
+                2
+            ),
+            (
+                "acme".into(),
+                "work".into(),
+                "oauth".into(),
+                "expiring".into(),
+                V::from("2026-06-01T12:02:00Z"),
+                V::from(120),
+                true,
+                2
+            ),
+            (
+                "beta".into(),
+                "default".into(),
+                "oauth".into(),
+                "expired".into(),
+                V::from("2026-06-01T09:00:00Z"),
+                V::from(-10800),
+                false,
+                2
+            ),
+            (
+                "gamma".into(),
+                "default".into(),
+                "static".into(),
+                "unknown".into(),
+                V::Null,
+                V::Null,
+                false,
+                0
+            ),
+        ]
+    );
+}
+
+#[test]
+fn an_empty_store_says_so_on_stderr_and_exits_0() {
+    let env = TestEnv::new();
+    let a = env.run(&["auth", "list"]).success().stdout("");
+    assert!(
+        stderr(&a).contains("No credentials stored"),
+        "{}",
+        stderr(&a)
+    );
+    env.run(&["auth", "list", "--json"])
+        .success()
+        .stdout("[]\n");
+}
+
+#[test]
+fn list_never_creates_the_store() {
+    let env = TestEnv::new();
+    env.run(&["auth", "list"]).success();
+    assert!(!env.home().exists());
+}

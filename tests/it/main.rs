@@ -1,0 +1,10 @@
+//! The integration tests: one binary, a file per command or concern.
+
+mod common;
+mod list;
+mod login;
+mod logout;
+mod names;
+mod redaction;
+mod store;
+mod token;
