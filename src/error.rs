@@ -85,6 +85,35 @@ pub enum Error {
     #[error(transparent)]
     Store(#[from] StoreError),
 
+    /// Something a provider or the network did, sorted into a category.
+    #[error("{what} failed: {message}; {hint}")]
+    Failed {
+        what: String,
+        category: Category,
+        message: String,
+        hint: String,
+    },
+
+    #[error("{}: {message}; fix the file and retry", path.display())]
+    Config { path: PathBuf, message: String },
+
+    #[error(
+        "unknown provider {name}: it is neither built in nor declared in {}. Declare it there, for example:\n\n[providers.{name}]\nissuer = \"https://id.example.com\"\nclient_id = \"YOUR_CLIENT_ID\"\n\n(`credctl auth providers` lists the known ones)",
+        config_path.display()
+    )]
+    UnknownProvider { name: Name, config_path: PathBuf },
+
+    #[error(
+        "{provider} has no client_id configured.{} Then add to {}:\n\n[providers.{provider}]\nclient_id = \"YOUR_CLIENT_ID\"\n",
+        register_url.map(|u| format!(" Register an OAuth application at {u}.")).unwrap_or_default(),
+        config_path.display()
+    )]
+    MissingClientId {
+        provider: Name,
+        config_path: PathBuf,
+        register_url: Option<&'static str>,
+    },
+
     #[error("{failed} of {total} {what}; see the messages above")]
     Incomplete {
         what: &'static str,
@@ -105,12 +134,31 @@ pub enum Error {
 }
 
 impl Error {
+    /// The category of a failure, for the record `auth list` shows.
+    pub fn category(&self) -> Option<Category> {
+        match self {
+            Error::Failed { category, .. } => Some(*category),
+            Error::ReauthRequired { .. } => Some(Category::ReauthRequired),
+            Error::Config { .. }
+            | Error::UnknownProvider { .. }
+            | Error::MissingClientId { .. } => Some(Category::Configuration),
+            Error::Store(_) => Some(Category::Storage),
+            _ => None,
+        }
+    }
+}
+
+impl Error {
     pub fn exit_code(&self) -> u8 {
         match self {
             Error::Usage(_) | Error::AmbiguousAccount { .. } => exit::USAGE,
             Error::NotLoggedIn { .. } => exit::NOT_LOGGED_IN,
             Error::ReauthRequired { .. } => exit::AUTH,
             Error::Store(e) => e.exit_code(),
+            Error::Failed { category, .. } => category.exit_code(),
+            Error::Config { .. }
+            | Error::UnknownProvider { .. }
+            | Error::MissingClientId { .. } => exit::CONFIG,
             Error::Incomplete { code, .. } => *code,
             Error::Output(_) => exit::INTERNAL,
             Error::Interrupted => exit::INTERRUPTED,

@@ -8,10 +8,13 @@
 pub mod cli;
 pub mod commands;
 pub mod error;
+pub mod flow;
+pub mod http;
 pub mod manager;
 pub mod name;
 pub mod output;
 pub mod paths;
+pub mod provider;
 pub mod secret;
 pub mod store;
 pub mod token;

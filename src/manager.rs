@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use crate::error::Error;
 use crate::name::{CredentialId, Name};
 use crate::store::{LOCK_TIMEOUT, LockGuard, TokenStore};
-use crate::token::{Credential, Entry};
+use crate::token::{Credential, Entry, LastError};
 
 /// The credential a reading command means: `--account` if given, else
 /// `default` if it exists, else the provider's only account; several
@@ -91,5 +91,34 @@ pub fn save_login(
     let previous = store.load(&id)?;
     let entry = Entry::login(id, credential, previous, now);
     store.save(&guard, &entry)?;
+    // New tokens have not failed yet.
+    store.clear_error(&guard)?;
     Ok(entry)
+}
+
+/// Records a failure that happened before a refresh could be attempted
+/// (configuration, discovery), so that `auth list` shows it.
+pub fn record_failure(
+    store: &TokenStore,
+    id: &CredentialId,
+    error: &Error,
+    now: DateTime<Utc>,
+    progress: &dyn Progress,
+) -> Result<(), Error> {
+    let Some(category) = error.category() else {
+        return Ok(());
+    };
+    let guard = lock(store, id, progress)?;
+    if store.load(id)?.is_none() {
+        return Ok(());
+    }
+    store.record_error(
+        &guard,
+        &LastError {
+            category,
+            at: now,
+            message: error.to_string(),
+        },
+    )?;
+    Ok(())
 }

@@ -7,12 +7,17 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 use std::fmt::Display;
-use std::io::{self, IsTerminal, Write};
+use std::io::{self, BufRead, IsTerminal, Read, Write};
+use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, TimeDelta, Utc};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 use serde::Serialize;
+use url::Url;
 
 use crate::error::{Error, StoreError};
+use crate::flow::Interaction;
 use crate::manager::Progress;
 use crate::name::CredentialId;
 use crate::secret::Secret;
@@ -63,14 +68,103 @@ pub fn stdin_is_terminal() -> bool {
     io::stdin().is_terminal()
 }
 
-/// Progress of long operations, told to the person on stderr.
-pub struct Stderr;
+/// The person at the terminal: progress and sign-in prompts on stderr,
+/// typed input from stdin.
+#[derive(Default)]
+pub struct Terminal {
+    spinner: Mutex<Option<ProgressBar>>,
+}
 
-impl Progress for Stderr {
+impl Terminal {
+    fn spinner(&self) -> std::sync::MutexGuard<'_, Option<ProgressBar>> {
+        self.spinner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Prints a line without tearing the spinner.
+    fn line(&self, text: &str) {
+        match self.spinner().as_ref() {
+            Some(bar) => bar.suspend(|| note(text)),
+            None => note(text),
+        }
+    }
+}
+
+impl Progress for Terminal {
     fn waiting_for_lock(&self, id: &CredentialId) {
-        note(format_args!(
+        self.line(&format!(
             "waiting for another credctl process that is using {id}…"
         ));
+    }
+}
+
+impl Interaction for Terminal {
+    fn authorization_url(&self, url: &Url, browser_opened: bool) {
+        if browser_opened {
+            note("Opening the sign-in page in your browser. If it does not open, visit:");
+        } else {
+            note("Open this URL in a browser to sign in:");
+        }
+        // Alone on its line, so that it can be copied or read by a script.
+        note(url);
+    }
+
+    fn device_code(&self, verification_url: &str, user_code: &str, expires_in: Duration) {
+        note("To sign in, open this page in a browser on any device:");
+        note(verification_url);
+        let action = if verification_url.contains(user_code) {
+            "check that it shows this code"
+        } else {
+            "and enter this code"
+        };
+        note(format_args!(
+            "{action} (valid for {}):",
+            span(TimeDelta::from_std(expires_in).unwrap_or_default())
+        ));
+        note(user_code);
+    }
+
+    fn device_waiting(&self, expires_in: Duration, interval: Duration) {
+        let deadline = Instant::now() + expires_in;
+        if !stderr_is_terminal() {
+            note(format_args!(
+                "Waiting for the sign-in to be approved (checking every {}s; the code expires in {})…",
+                interval.as_secs(),
+                span(TimeDelta::from_std(expires_in).unwrap_or_default())
+            ));
+            return;
+        }
+        let left = move |_: &ProgressState, w: &mut dyn std::fmt::Write| {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let _ = w.write_str(&span(TimeDelta::from_std(left).unwrap_or_default()));
+        };
+        let style = ProgressStyle::with_template(
+            "{spinner} Waiting for approval… the code expires in {left}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_spinner())
+        .with_key("left", left);
+        let mut spinner = self.spinner();
+        let bar = spinner.get_or_insert_with(|| {
+            ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr())
+        });
+        bar.set_style(style);
+        bar.enable_steady_tick(Duration::from_millis(120));
+    }
+
+    fn device_done(&self) {
+        if let Some(bar) = self.spinner().take() {
+            bar.finish_and_clear();
+        }
+    }
+
+    fn warn(&self, message: &str) {
+        self.line(&format!("warning: {message}"));
+    }
+
+    fn read_line(&self, prompt: &str) -> io::Result<Option<String>> {
+        note(prompt);
+        let mut line = String::new();
+        let n = io::stdin().lock().take(64 * 1024).read_line(&mut line)?;
+        Ok((n > 0).then_some(line))
     }
 }
 
@@ -165,24 +259,61 @@ pub fn list_table(items: &[ListItem], now: DateTime<Utc>) -> Result<(), Error> {
             row.pop();
         }
     }
-    let columns = rows[0].len();
+    stdout(render(&rows).as_bytes())
+}
+
+/// One row of `auth providers`; also its `--json` form. Holds no secret.
+#[derive(Debug, Serialize)]
+pub struct ProviderItem {
+    pub name: String,
+    pub source: &'static str,
+    pub flows: Vec<String>,
+    pub client_id_configured: bool,
+    pub issuer: Option<String>,
+}
+
+pub fn providers_table(items: &[ProviderItem]) -> Result<(), Error> {
+    let mut rows = vec![
+        ["NAME", "SOURCE", "FLOWS", "CLIENT_ID", "ISSUER"]
+            .map(String::from)
+            .to_vec(),
+    ];
+    for item in items {
+        rows.push(vec![
+            item.name.clone(),
+            item.source.to_string(),
+            if item.flows.is_empty() {
+                "-".into()
+            } else {
+                item.flows.join(",")
+            },
+            if item.client_id_configured {
+                "set"
+            } else {
+                "missing"
+            }
+            .to_string(),
+            item.issuer.clone().unwrap_or_else(|| "-".into()),
+        ]);
+    }
+    stdout(render(&rows).as_bytes())
+}
+
+fn render(rows: &[Vec<String>]) -> String {
+    let columns = rows.first().map_or(0, Vec::len);
     let widths: Vec<usize> = (0..columns)
         .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
         .collect();
     let mut text = String::new();
-    for row in &rows {
+    for row in rows {
         let mut line = String::new();
         for (c, cell) in row.iter().enumerate() {
-            if c + 1 == columns {
-                line.push_str(cell);
-            } else {
-                line.push_str(&format!("{cell:<width$}  ", width = widths[c]));
-            }
+            line.push_str(&format!("{cell:<width$}  ", width = widths[c]));
         }
         text.push_str(line.trim_end());
         text.push('\n');
     }
-    stdout(text.as_bytes())
+    text
 }
 
 /// `in 59m 12s`, `expired 3h ago`, `unknown`.

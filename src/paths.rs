@@ -25,6 +25,23 @@ pub struct Env {
     pub has_display: bool,
     /// Running over SSH (`SSH_CONNECTION` or `SSH_TTY`).
     pub over_ssh: bool,
+    /// `$CREDCTL_HTTP_TIMEOUT`: the bound on one HTTP request (default 30 s).
+    pub http_timeout: Option<std::time::Duration>,
+}
+
+/// The clock every decision about expiry reads: real time, or the fixed
+/// time of `$CREDCTL_NOW`.
+#[derive(Debug, Clone, Copy)]
+pub struct Clock(Option<DateTime<Utc>>);
+
+impl Clock {
+    pub fn fixed(at: DateTime<Utc>) -> Clock {
+        Clock(Some(at))
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        self.0.unwrap_or_else(Utc::now)
+    }
 }
 
 impl Env {
@@ -52,15 +69,25 @@ impl Env {
             ),
             None => None,
         };
-        let has_display = cfg!(any(target_os = "macos", windows))
+        let over_ssh = non_empty("SSH_CONNECTION").is_some() || non_empty("SSH_TTY").is_some();
+        let has_display = (cfg!(any(target_os = "macos", windows)) && !over_ssh)
             || non_empty("DISPLAY").is_some()
             || non_empty("WAYLAND_DISPLAY").is_some();
+        let http_timeout = match non_empty("CREDCTL_HTTP_TIMEOUT") {
+            Some(s) => Some(humantime::parse_duration(&s).map_err(|e| {
+                Error::Usage(format!(
+                    "CREDCTL_HTTP_TIMEOUT={s:?} is not a duration ({e}); use e.g. 30s"
+                ))
+            })?),
+            None => None,
+        };
         Ok(Env {
             home,
             log: non_empty("CREDCTL_LOG"),
             now,
             has_display,
-            over_ssh: non_empty("SSH_CONNECTION").is_some() || non_empty("SSH_TTY").is_some(),
+            over_ssh,
+            http_timeout,
         })
     }
 
@@ -72,9 +99,8 @@ impl Env {
         self.home.join(CONFIG_FILE)
     }
 
-    /// The current time, or the fixed clock of `$CREDCTL_NOW`.
-    pub fn now(&self) -> DateTime<Utc> {
-        self.now.unwrap_or_else(Utc::now)
+    pub fn clock(&self) -> Clock {
+        Clock(self.now)
     }
 }
 

@@ -12,6 +12,7 @@ use serde_json::{Map, Value};
 
 use crate::error::Category;
 use crate::name::CredentialId;
+use crate::provider::config::FlowKind;
 use crate::secret::Secret;
 
 /// The default refresh margin: refresh when less than this is left (capped at
@@ -40,6 +41,9 @@ pub struct OAuthToken {
     pub id_token: Option<Secret<String>>,
     pub expires_at: Option<DateTime<Utc>>,
     pub obtained_at: DateTime<Utc>,
+    /// How the token was obtained; a client_credentials token is renewed by asking again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flow: Option<FlowKind>,
     /// Fields written by a newer credctl, kept on rewrite.
     #[serde(flatten)]
     pub unknown: Map<String, Value>,
@@ -115,6 +119,17 @@ impl Credential {
         }
     }
 
+    /// Whether new tokens can be had without the person: with a refresh
+    /// token, or by asking again with the client credentials.
+    pub fn can_refresh(&self) -> bool {
+        match self {
+            Credential::OAuth(t) => {
+                t.refresh_token.is_some() || t.flow == Some(FlowKind::ClientCredentials)
+            }
+            Credential::Static(_) => false,
+        }
+    }
+
     pub fn scopes(&self) -> &[String] {
         match self {
             Credential::OAuth(t) => &t.scopes,
@@ -162,8 +177,6 @@ pub struct Metadata {
     pub refresh_count: u64,
     #[serde(default)]
     pub last_refresh_at: Option<DateTime<Utc>>,
-    #[serde(default)]
-    pub last_error: Option<LastError>,
     #[serde(flatten)]
     pub unknown: Map<String, Value>,
 }
@@ -175,13 +188,14 @@ impl Metadata {
             updated_at: now,
             refresh_count: 0,
             last_refresh_at: None,
-            last_error: None,
             unknown: Map::new(),
         }
     }
 }
 
 /// The last failure met while refreshing. The message never holds a secret.
+/// The store keeps it in a file of its own beside the credential, so that a
+/// failed refresh leaves the credential file byte for byte as it was.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct LastError {
     pub category: Category,
@@ -202,8 +216,7 @@ pub struct Entry {
 impl Entry {
     /// A credential logged in afresh: replaces the tokens of `previous` (if
     /// any) but keeps its metadata — creation time, refresh history and any
-    /// field a newer credctl added. The last error is cleared: the new tokens
-    /// have not failed.
+    /// field a newer credctl added.
     pub fn login(
         id: CredentialId,
         credential: Credential,
@@ -214,7 +227,6 @@ impl Entry {
             Some(mut previous) => {
                 previous.credential = credential;
                 previous.metadata.updated_at = now;
-                previous.metadata.last_error = None;
                 previous
             }
             None => Entry {
@@ -279,6 +291,7 @@ mod tests {
             id_token: None,
             expires_at: expires.map(at),
             obtained_at: at(obtained),
+            flow: None,
             unknown: Map::new(),
         })
     }

@@ -24,7 +24,7 @@ pub fn run(ctx: &Context, args: ListArgs) -> Result<(), Error> {
     let items: Vec<ListItem> = listing
         .entries
         .iter()
-        .map(|entry| {
+        .map(|(entry, last_error)| {
             let c = &entry.credential;
             let m = &entry.metadata;
             ListItem {
@@ -40,7 +40,7 @@ pub fn run(ctx: &Context, args: ListArgs) -> Result<(), Error> {
                 updated_at: m.updated_at,
                 refresh_count: m.refresh_count,
                 last_refresh_at: m.last_refresh_at,
-                last_error: m.last_error.as_ref().map(|e| ListError {
+                last_error: last_error.as_ref().map(|e| ListError {
                     category: e.category,
                     at: e.at,
                     message: e.message.clone(),

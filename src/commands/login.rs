@@ -7,7 +7,8 @@ use crate::commands::Context;
 use crate::error::Error;
 use crate::manager;
 use crate::name::CredentialId;
-use crate::output;
+use crate::output::{self, Terminal};
+use crate::provider::LoginRequest;
 use crate::secret::Secret;
 use crate::token::{self, Credential, StaticToken};
 
@@ -15,13 +16,49 @@ use crate::token::{self, Credential, StaticToken};
 const MAX_TOKEN_BYTES: usize = 64 * 1024;
 
 pub fn run(ctx: &Context, args: LoginArgs) -> Result<(), Error> {
-    let id = CredentialId::new(args.provider, args.account);
-    if !args.with_token {
-        return Err(Error::Usage(format!(
-            "this build of credctl can only store a token you already have: run `{} --with-token` and paste it on stdin",
-            id.login_command()
-        )));
+    if args.with_token {
+        return with_token(ctx, CredentialId::new(args.provider, args.account));
     }
+    let online = ctx.online()?;
+    let terminal = Terminal::default();
+    let request = LoginRequest {
+        account: args.account,
+        flow: args.flow,
+        scopes: args.scopes.map(|scopes| {
+            scopes
+                .iter()
+                .flat_map(|s| s.split_whitespace())
+                .map(str::to_string)
+                .collect()
+        }),
+        open_browser: !args.no_browser && ctx.env.has_display,
+        has_display: ctx.env.has_display,
+        timeout: args.timeout,
+    };
+    let entry = online.runtime.block_on(async {
+        let provider = online.provider(&args.provider).await?;
+        // Ctrl-C before the tokens arrive leaves the store untouched; the
+        // save itself has no await point, so it cannot be cut in half.
+        tokio::select! {
+            entry = provider.login(request, ctx.clock(), &terminal, &terminal) => entry,
+            _ = tokio::signal::ctrl_c() => Err(Error::Interrupted),
+        }
+    })?;
+    let now = ctx.now();
+    let expires = output::countdown(now, entry.credential.expires_at());
+    output::note(format_args!(
+        "Logged in to {}. The token expires {expires}; {}.",
+        entry.id,
+        if entry.credential.can_refresh() {
+            "credctl will refresh it"
+        } else {
+            "the provider issued no refresh token, so log in again then"
+        }
+    ));
+    Ok(())
+}
+
+fn with_token(ctx: &Context, id: CredentialId) -> Result<(), Error> {
     let token = read_token()?;
     let now = ctx.now();
     let credential = Credential::Static(StaticToken {
@@ -31,7 +68,7 @@ pub fn run(ctx: &Context, args: LoginArgs) -> Result<(), Error> {
         unknown: Default::default(),
     });
     let expires_at = credential.expires_at();
-    let entry = manager::save_login(&ctx.store, id, credential, now, &output::Stderr)?;
+    let entry = manager::save_login(&ctx.store, id, credential, now, &Terminal::default())?;
     output::note(format_args!(
         "Stored a token for {} in {} (expires: {}).",
         entry.id,

@@ -1,31 +1,31 @@
-//! `auth logout`: delete stored credentials.
+//! `auth logout`: revoke at the provider (best effort), then delete locally.
+//!
+//! A failed or impossible revocation is a warning, never a reason to keep
+//! the local credential; but it is always said, never silently skipped.
 
 use crate::cli::LogoutArgs;
-use crate::commands::Context;
+use crate::commands::{Context, Online};
 use crate::error::Error;
 use crate::manager;
 use crate::name::CredentialId;
-use crate::output;
+use crate::output::{self, Terminal};
+use crate::token::Credential;
 
 pub fn run(ctx: &Context, args: LogoutArgs) -> Result<(), Error> {
     let store = &ctx.store;
-    if !args.all {
+    let ids: Vec<CredentialId> = if args.all {
+        store
+            .ids()?
+            .into_iter()
+            .filter(|id| args.provider.as_ref().is_none_or(|p| &id.provider == p))
+            .collect()
+    } else {
         let provider = args
             .provider
             .as_ref()
             .ok_or_else(|| Error::Usage("name a provider, or use --all".into()))?;
-        let id = manager::resolve_id(store, provider, args.account.as_ref())?;
-        return if remove(ctx, &id)? {
-            Ok(())
-        } else {
-            Err(Error::NotLoggedIn { id })
-        };
-    }
-    let ids: Vec<CredentialId> = store
-        .ids()?
-        .into_iter()
-        .filter(|id| args.provider.as_ref().is_none_or(|p| &id.provider == p))
-        .collect();
+        vec![manager::resolve_id(store, provider, args.account.as_ref())?]
+    };
     if ids.is_empty() {
         output::note(format_args!(
             "No credentials to remove in {}.",
@@ -33,11 +33,22 @@ pub fn run(ctx: &Context, args: LogoutArgs) -> Result<(), Error> {
         ));
         return Ok(());
     }
+    let online = if args.local_only {
+        None
+    } else {
+        Some(ctx.online()?)
+    };
     let mut failed = Vec::new();
     for id in &ids {
-        if let Err(e) = remove(ctx, id) {
-            output::error(&e);
-            failed.push(e);
+        match remove(ctx, online.as_ref(), id) {
+            Ok(true) => {}
+            Ok(false) if !args.all => return Err(Error::NotLoggedIn { id: id.clone() }),
+            Ok(false) => {}
+            Err(e) if !args.all => return Err(e),
+            Err(e) => {
+                output::error(&e);
+                failed.push(e);
+            }
         }
     }
     match failed.iter().map(Error::exit_code).max() {
@@ -51,9 +62,20 @@ pub fn run(ctx: &Context, args: LogoutArgs) -> Result<(), Error> {
     }
 }
 
-/// Deletes one credential under its lock; `false` when there was none.
-fn remove(ctx: &Context, id: &CredentialId) -> Result<bool, Error> {
-    let guard = manager::lock(&ctx.store, id, &output::Stderr)?;
+/// Revokes (unless `online` is `None`) and deletes one credential under its
+/// lock; `false` when there was none.
+fn remove(ctx: &Context, online: Option<&Online>, id: &CredentialId) -> Result<bool, Error> {
+    let terminal = Terminal::default();
+    let guard = manager::lock(&ctx.store, id, &terminal)?;
+    if let Some(online) = online {
+        match ctx.store.load(id) {
+            Ok(Some(entry)) => revoke(online, id, &entry.credential),
+            Ok(None) => return Ok(false),
+            Err(e) => output::warn(format_args!(
+                "{e}\nit cannot be revoked at the provider; deleting it locally"
+            )),
+        }
+    }
     let removed = ctx.store.delete(&guard)?;
     if removed {
         output::note(format_args!(
@@ -62,4 +84,29 @@ fn remove(ctx: &Context, id: &CredentialId) -> Result<bool, Error> {
         ));
     }
     Ok(removed)
+}
+
+fn revoke(online: &Online, id: &CredentialId, credential: &Credential) {
+    if matches!(credential, Credential::Static(_)) {
+        return;
+    }
+    if online.registry.get(&id.provider).is_none() {
+        output::warn(format_args!(
+            "{} is not a configured provider, so its token could not be revoked; it stays valid at the provider until it expires",
+            id.provider
+        ));
+        return;
+    }
+    let outcome = online.runtime.block_on(async {
+        let provider = online.provider(&id.provider).await?;
+        provider.revoke(id, credential).await
+    });
+    match outcome {
+        Ok(true) => output::note(format_args!("Revoked the tokens of {id} at the provider.")),
+        Ok(false) => output::note(format_args!(
+            "{} has no revocation endpoint: the tokens stay valid at the provider until they expire.",
+            id.provider
+        )),
+        Err(e) => output::warn(format_args!("{e}\ndeleting the local credential anyway")),
+    }
 }

@@ -3,13 +3,19 @@
 mod list;
 mod login;
 mod logout;
+mod providers;
+mod refresh;
 mod token;
 
 use chrono::{DateTime, Utc};
 
 use crate::cli::{AuthCommand, Cli, Command};
 use crate::error::Error;
-use crate::paths::Env;
+use crate::http::{DEFAULT_TIMEOUT, Http};
+use crate::name::Name;
+use crate::paths::{Clock, Env};
+use crate::provider::Provider;
+use crate::provider::registry::Registry;
 use crate::store::TokenStore;
 
 /// What every command receives: the environment, read once, and the store.
@@ -24,8 +30,47 @@ impl Context {
         Context { env, store }
     }
 
+    pub fn clock(&self) -> Clock {
+        self.env.clock()
+    }
+
     pub fn now(&self) -> DateTime<Utc> {
-        self.env.now()
+        self.clock().now()
+    }
+
+    pub fn registry(&self) -> Result<Registry, Error> {
+        Registry::load(self.env.config_file(), self.store.clone())
+    }
+
+    /// What a command needs to use the network. Built only by commands that
+    /// do: the fast path of `auth token` never gets here.
+    pub fn online(&self) -> Result<Online, Error> {
+        let registry = self.registry()?;
+        let http = Http::new(self.env.http_timeout.unwrap_or(DEFAULT_TIMEOUT))
+            .map_err(|e| Error::Internal(format!("cannot set up the HTTP client: {e}")))?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| Error::Internal(format!("cannot start the async runtime: {e}")))?;
+        Ok(Online {
+            registry,
+            http,
+            runtime,
+        })
+    }
+}
+
+/// The registry, the HTTP client and a single-threaded runtime.
+pub struct Online {
+    pub registry: Registry,
+    pub http: Http,
+    pub runtime: tokio::runtime::Runtime,
+}
+
+impl Online {
+    /// The provider, built with the store injected and initialised.
+    pub async fn provider(&self, name: &Name) -> Result<Provider, Error> {
+        self.registry.provider(name, &self.http).await
     }
 }
 
@@ -36,7 +81,9 @@ pub fn run(cli: Cli, env: Env) -> Result<(), Error> {
             AuthCommand::Login(args) => login::run(&ctx, args),
             AuthCommand::List(args) => list::run(&ctx, args),
             AuthCommand::Token(args) => token::run(&ctx, args),
+            AuthCommand::Refresh(args) => refresh::run(&ctx, args),
             AuthCommand::Logout(args) => logout::run(&ctx, args),
+            AuthCommand::Providers(args) => providers::run(&ctx, args),
         },
     }
 }

@@ -1,42 +1,110 @@
 //! `auth token`: print an access token for scripts, and nothing else on stdout.
 //!
-//! The fast path — a stored token valid for longer than the margin — reads one
-//! file and prints: no HTTP client, no TLS, no async runtime, no config file.
+//! The fast path — a stored token valid for longer than the margin, or with
+//! no known expiry — reads one file and prints: no HTTP client, no TLS, no
+//! async runtime, no config file. Otherwise the token is refreshed first,
+//! single-flight. A token still valid but inside the margin is a soft case:
+//! if the refresh fails, the token is printed anyway with a warning.
 
+use chrono::TimeDelta;
 use tracing::debug;
 
 use crate::cli::TokenArgs;
 use crate::commands::Context;
 use crate::error::Error;
 use crate::manager;
-use crate::output;
-use crate::token::Freshness;
+use crate::output::{self, Terminal};
+use crate::provider::RefreshMode;
+use crate::token::{Entry, Freshness};
 
 pub fn run(ctx: &Context, args: TokenArgs) -> Result<(), Error> {
     let entry = manager::load_for_reading(&ctx.store, &args.provider, args.account.as_ref())?;
+    let min_valid = args
+        .min_valid
+        .map(|d| TimeDelta::from_std(d).unwrap_or(TimeDelta::MAX));
     let now = ctx.now();
     let credential = &entry.credential;
-    let freshness = credential.freshness(now, None);
+    let freshness = credential.freshness(now, min_valid);
     debug!(
         credential = %entry.id,
         freshness = freshness.as_str(),
         left_secs = credential.expires_at().map(|at| (at - now).num_seconds()),
-        margin_secs = credential.margin(None).num_seconds(),
+        margin_secs = credential.margin(min_valid).num_seconds(),
         "checked the stored token"
     );
     match freshness {
-        Freshness::Valid | Freshness::Unknown => output::token(credential.access_token()),
-        Freshness::Expiring => {
-            output::warn(format_args!(
-                "the token for {} expires {}; credctl cannot refresh it yet",
-                entry.id,
-                output::countdown(now, credential.expires_at())
-            ));
-            output::token(credential.access_token())
+        Freshness::Valid => {
+            debug!("more than the margin is left: not refreshing");
+            return output::token(credential.access_token());
         }
-        Freshness::Expired => Err(Error::ReauthRequired {
-            id: entry.id,
-            reason: "the stored token has expired".into(),
-        }),
+        Freshness::Unknown => {
+            debug!("no expiry is known (no expires_in, no JWT exp): not refreshing");
+            return output::token(credential.access_token());
+        }
+        Freshness::Expiring | Freshness::Expired => {}
     }
+    let still_valid = freshness == Freshness::Expiring;
+    if !credential.can_refresh() {
+        let error = Error::ReauthRequired {
+            id: entry.id.clone(),
+            reason: format!(
+                "the token expires {} and there is no refresh token",
+                output::countdown(now, credential.expires_at())
+            ),
+        };
+        return soft(still_valid, &entry, error);
+    }
+    match refresh(ctx, &entry, min_valid) {
+        Ok(fresh) => {
+            let now = ctx.now();
+            if fresh.credential.freshness(now, min_valid) != Freshness::Valid {
+                output::warn(format_args!(
+                    "the new token for {} expires {}, sooner than asked",
+                    fresh.id,
+                    output::countdown(now, fresh.credential.expires_at())
+                ));
+            }
+            output::token(fresh.credential.access_token())
+        }
+        Err(error) => soft(still_valid, &entry, error),
+    }
+}
+
+fn refresh(ctx: &Context, seen: &Entry, min_valid: Option<TimeDelta>) -> Result<Entry, Error> {
+    debug!("less than the margin is left: refreshing");
+    let online = ctx.online()?;
+    let terminal = Terminal::default();
+    online.runtime.block_on(async {
+        let provider = match online.provider(&seen.id.provider).await {
+            Ok(provider) => provider,
+            Err(error) => {
+                // Not recorded under the provider's lock: nothing was sent.
+                let _ = manager::record_failure(&ctx.store, &seen.id, &error, ctx.now(), &terminal);
+                return Err(error);
+            }
+        };
+        let refreshed = provider
+            .refresh(
+                seen,
+                RefreshMode::IfNeeded { min_valid },
+                ctx.clock(),
+                &terminal,
+            )
+            .await?;
+        Ok(refreshed.entry)
+    })
+}
+
+/// A failed refresh of a token that is still valid: print it and warn.
+/// Only an expired token turns a failure into a non-zero exit.
+fn soft(still_valid: bool, entry: &Entry, error: Error) -> Result<(), Error> {
+    if !still_valid {
+        return Err(error);
+    }
+    output::warn(format_args!(
+        "{error}\nprinting the current token of {}, which is still valid (expires {})",
+        entry.id,
+        output::countdown(chrono::Utc::now(), entry.credential.expires_at())
+    ));
+    output::token(entry.credential.access_token())
 }

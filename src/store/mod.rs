@@ -4,7 +4,9 @@
 //! - the directory is 0700 and every file 0600 from its first byte, whatever the umask;
 //! - one file per credential, `<provider>@<account>.json` (`@` is not in the
 //!   name alphabet, so the split is unambiguous and no name reaches a path
-//!   outside the directory);
+//!   outside the directory), with the last refresh failure beside it in
+//!   `<provider>@<account>.error`, so that a failed refresh leaves the
+//!   credential file byte for byte as it was;
 //! - a write is lock → read → modify → atomic replace: a temporary file in the
 //!   same directory, fsync, rename, fsync of the directory. A crash leaves the
 //!   old or the new file, never a torn one, never neither;
@@ -25,7 +27,7 @@ pub use lock::LockGuard;
 
 use crate::error::StoreError;
 use crate::name::{CredentialId, Name};
-use crate::token::Entry;
+use crate::token::{Entry, LastError};
 
 /// A credential file larger than this is not one of ours.
 const MAX_FILE_BYTES: u64 = 1024 * 1024;
@@ -40,7 +42,8 @@ pub struct TokenStore {
 /// Everything readable in the store, and what could not be read.
 #[derive(Debug, Default)]
 pub struct Listing {
-    pub entries: Vec<Entry>,
+    /// Each credential with its last refresh failure, if any.
+    pub entries: Vec<(Entry, Option<LastError>)>,
     pub problems: Vec<StoreError>,
 }
 
@@ -63,10 +66,16 @@ impl TokenStore {
             .join(format!("{}@{}.lock", id.provider, id.account))
     }
 
+    fn error_path_of(&self, id: &CredentialId) -> PathBuf {
+        self.dir
+            .join(format!("{}@{}.error", id.provider, id.account))
+    }
+
     /// The prefix of this credential's temporary files. Dot-files are never
-    /// taken for credentials.
+    /// taken for credentials, and `~` is not in the name alphabet, so the
+    /// prefix of account `a` is not a prefix of account `a.b`'s.
     fn temp_prefix(id: &CredentialId) -> String {
-        format!(".{}@{}.json.", id.provider, id.account)
+        format!(".{}@{}~", id.provider, id.account)
     }
 
     /// Checks the directory; `Ok(false)` when it does not exist yet.
@@ -106,35 +115,24 @@ impl TokenStore {
             return Ok(None);
         }
         let path = self.path_of(id);
-        let mut file = match File::open(&path) {
-            Ok(file) => file,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(StoreError::io("open", &path, e)),
-        };
-        let meta = file
-            .metadata()
-            .map_err(|e| StoreError::io("read", &path, e))?;
-        if meta.is_dir() {
-            return Err(StoreError::io(
-                "read",
-                &path,
-                io::Error::from(io::ErrorKind::IsADirectory),
-            ));
+        match read_private(&path, Some(id))? {
+            Some(bytes) => format::decode(&bytes, &path, id).map(Some),
+            None => Ok(None),
         }
-        refuse_if_shared(&path, &meta, false)?;
-        if meta.len() > MAX_FILE_BYTES {
-            return Err(StoreError::Corrupt {
-                path,
-                id: Some(id.clone()),
-                reason: format!("{} bytes, larger than any credential", meta.len()),
-            });
+    }
+
+    /// The last refresh failure recorded for a credential. A sidecar that
+    /// cannot be read is reported as absent: it is advice, not data.
+    pub fn last_error(&self, id: &CredentialId) -> Option<LastError> {
+        let path = self.error_path_of(id);
+        match read_private(&path, Some(id)) {
+            Ok(Some(bytes)) => serde_json::from_slice(&bytes).ok(),
+            Ok(None) => None,
+            Err(e) => {
+                tracing::debug!(error = %e, "ignoring an unreadable error record");
+                None
+            }
         }
-        let mut bytes = Vec::with_capacity(meta.len() as usize);
-        Read::by_ref(&mut file)
-            .take(MAX_FILE_BYTES)
-            .read_to_end(&mut bytes)
-            .map_err(|e| StoreError::io("read", &path, e))?;
-        format::decode(&bytes, &path, id).map(Some)
     }
 
     /// Takes the credential's exclusive lock, creating the directory if needed.
@@ -158,20 +156,46 @@ impl TokenStore {
         }
         let bytes = format::encode(entry).map_err(StoreError::Encode)?;
         self.remove_stale_temps(&entry.id);
-        let target = self.path_of(&entry.id);
+        self.write_atomic(&entry.id, &self.path_of(&entry.id), &bytes)
+    }
+
+    /// Records a failed refresh beside the credential; the credential file
+    /// is not touched.
+    pub fn record_error(&self, guard: &LockGuard, error: &LastError) -> Result<(), StoreError> {
+        let bytes = serde_json::to_vec_pretty(error).map_err(StoreError::Encode)?;
+        self.write_atomic(guard.id(), &self.error_path_of(guard.id()), &bytes)
+    }
+
+    /// Forgets the last failure (after a successful refresh or login).
+    pub fn clear_error(&self, guard: &LockGuard) -> Result<(), StoreError> {
+        let path = self.error_path_of(guard.id());
+        match fs::remove_file(&path) {
+            Ok(()) => self.sync_dir(),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(StoreError::io("remove", &path, e)),
+        }
+    }
+
+    /// A temporary file in the same directory, fsync, rename, fsync the directory.
+    fn write_atomic(
+        &self,
+        id: &CredentialId,
+        target: &Path,
+        bytes: &[u8],
+    ) -> Result<(), StoreError> {
         let mut tmp = tempfile::Builder::new()
-            .prefix(&Self::temp_prefix(&entry.id))
+            .prefix(&Self::temp_prefix(id))
             .suffix(".tmp")
             .permissions(Permissions::from_mode(0o600))
             .tempfile_in(&self.dir)
             .map_err(|e| StoreError::io("create a temporary file in", &self.dir, e))?;
         // On any error below, dropping `tmp` deletes the temporary file and the
-        // old credential stays as it was.
-        tmp.write_all(&bytes)
+        // old file stays as it was.
+        tmp.write_all(bytes)
             .and_then(|()| tmp.as_file().sync_all())
-            .map_err(|e| StoreError::io("write", &target, e))?;
-        tmp.persist(&target)
-            .map_err(|e| StoreError::io("replace", &target, e.error))?;
+            .map_err(|e| StoreError::io("write", target, e))?;
+        tmp.persist(target)
+            .map_err(|e| StoreError::io("replace", target, e.error))?;
         self.sync_dir()
     }
 
@@ -189,6 +213,7 @@ impl TokenStore {
             Err(e) => return Err(StoreError::io("remove", &path, e)),
         }
         self.remove_stale_temps(guard.id());
+        self.clear_error(guard)?;
         self.sync_dir()?;
         Ok(true)
     }
@@ -225,7 +250,10 @@ impl TokenStore {
         let mut listing = Listing::default();
         for id in self.ids()? {
             match self.load(&id) {
-                Ok(Some(entry)) => listing.entries.push(entry),
+                Ok(Some(entry)) => {
+                    let last_error = self.last_error(&id);
+                    listing.entries.push((entry, last_error));
+                }
                 Ok(None) => {} // deleted meanwhile
                 Err(e) => listing.problems.push(e),
             }
@@ -264,6 +292,39 @@ impl TokenStore {
             .and_then(|dir| dir.sync_all())
             .map_err(|e| StoreError::io("sync", &self.dir, e))
     }
+}
+
+/// Reads a file that must be private to its owner. `Ok(None)` when absent.
+fn read_private(path: &Path, id: Option<&CredentialId>) -> Result<Option<Vec<u8>>, StoreError> {
+    let mut file = match File::open(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(StoreError::io("open", path, e)),
+    };
+    let meta = file
+        .metadata()
+        .map_err(|e| StoreError::io("read", path, e))?;
+    if meta.is_dir() {
+        return Err(StoreError::io(
+            "read",
+            path,
+            io::Error::from(io::ErrorKind::IsADirectory),
+        ));
+    }
+    refuse_if_shared(path, &meta, false)?;
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(StoreError::Corrupt {
+            path: path.to_path_buf(),
+            id: id.cloned(),
+            reason: format!("{} bytes, larger than any credential", meta.len()),
+        });
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    Read::by_ref(&mut file)
+        .take(MAX_FILE_BYTES)
+        .read_to_end(&mut bytes)
+        .map_err(|e| StoreError::io("read", path, e))?;
+    Ok(Some(bytes))
 }
 
 fn parse_file_name(file_name: &str) -> Option<CredentialId> {

@@ -272,7 +272,7 @@ fn a_directory_other_users_can_read_is_refused_with_the_chmod_that_fixes_it() {
 fn leftover_temp_files_are_ignored_then_cleaned_up() {
     let env = TestEnv::new();
     env.seed_static("acme", "default", "tok");
-    let leftover = env.oauth_dir().join(".acme@default.json.AbC123.tmp");
+    let leftover = env.oauth_dir().join(".acme@default~AbC123.tmp");
     fs::write(&leftover, b"{\"version\":1,\"torn").expect("write");
     fs::set_permissions(&leftover, fs::Permissions::from_mode(0o600)).expect("chmod");
 

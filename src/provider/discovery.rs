@@ -1,0 +1,134 @@
+//! Authorization server metadata: OpenID Connect Discovery 1.0, then RFC 8414.
+//!
+//! What always holds: the document's `issuer` must equal the configured issuer
+//! (OpenID Discovery §4.3, RFC 8414 §3.3), and every endpoint it names must
+//! pass the same https-or-loopback rule as configured ones.
+
+use serde::Deserialize;
+use url::Url;
+
+use crate::error::Category;
+use crate::flow::FlowError;
+use crate::http::Http;
+use crate::provider::config::{Endpoints, check_url};
+
+#[derive(Debug, Deserialize)]
+struct Metadata {
+    issuer: String,
+    authorization_endpoint: Option<String>,
+    token_endpoint: Option<String>,
+    device_authorization_endpoint: Option<String>,
+    revocation_endpoint: Option<String>,
+    #[serde(default)]
+    authorization_response_iss_parameter_supported: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Discovered {
+    pub endpoints: Endpoints,
+    /// RFC 9207: the provider promises `iss` in every authorization response.
+    pub iss_in_callback: bool,
+}
+
+/// The URLs to try, in order: `<issuer>/.well-known/openid-configuration`,
+/// then RFC 8414's `/.well-known/oauth-authorization-server<issuer path>`.
+pub fn candidates(issuer: &Url) -> Vec<Url> {
+    let base = issuer.as_str().trim_end_matches('/');
+    let mut urls = Vec::new();
+    if let Ok(u) = Url::parse(&format!("{base}/.well-known/openid-configuration")) {
+        urls.push(u);
+    }
+    let mut rfc8414 = issuer.clone();
+    let path = issuer.path().trim_end_matches('/').to_string();
+    rfc8414.set_path(&format!("/.well-known/oauth-authorization-server{path}"));
+    rfc8414.set_query(None);
+    urls.push(rfc8414);
+    urls
+}
+
+/// Fetches the metadata. The error says which URLs were tried and why; it
+/// is transient only when every attempt failed for a transient reason.
+pub async fn discover(http: &Http, issuer: &Url) -> Result<Discovered, FlowError> {
+    let mut failures = Vec::new();
+    let mut transient = true;
+    for url in candidates(issuer) {
+        let (status, body) = match http.get_json(&url).await {
+            Ok(answer) => answer,
+            Err(e) => {
+                transient &= e.category() == Category::Transient;
+                failures.push(format!("{url}: {e}"));
+                continue;
+            }
+        };
+        transient = false;
+        if !status.is_success() {
+            failures.push(format!("{url}: HTTP {status}"));
+            continue;
+        }
+        let meta: Metadata = match serde_json::from_slice(&body) {
+            Ok(meta) => meta,
+            Err(e) => {
+                failures.push(format!("{url}: not a metadata document ({e})"));
+                continue;
+            }
+        };
+        if meta.issuer.trim_end_matches('/') != issuer.as_str().trim_end_matches('/') {
+            return Err(FlowError::new(
+                Category::Configuration,
+                format!(
+                    "{url} names issuer {:?}, not {issuer}",
+                    crate::flow::sanitize(&meta.issuer)
+                ),
+            ));
+        }
+        let endpoint = |key: &str, value: Option<String>| -> Result<Option<Url>, FlowError> {
+            let Some(value) = value else { return Ok(None) };
+            let bad =
+                |m: String| FlowError::new(Category::Configuration, format!("{url}: {key}: {m}"));
+            let url = Url::parse(&value).map_err(|e| bad(format!("not a URL ({e})")))?;
+            check_url(&url).map_err(bad)?;
+            Ok(Some(url))
+        };
+        return Ok(Discovered {
+            endpoints: Endpoints {
+                authorization: endpoint("authorization_endpoint", meta.authorization_endpoint)?,
+                token: endpoint("token_endpoint", meta.token_endpoint)?,
+                device_authorization: endpoint(
+                    "device_authorization_endpoint",
+                    meta.device_authorization_endpoint,
+                )?,
+                revocation: endpoint("revocation_endpoint", meta.revocation_endpoint)?,
+            },
+            iss_in_callback: meta.authorization_response_iss_parameter_supported,
+        });
+    }
+    let category = if transient {
+        Category::Transient
+    } else {
+        Category::Configuration
+    };
+    Err(FlowError::new(category, failures.join("; ")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn well_known_urls_follow_both_specs() {
+        let urls = candidates(&"https://id.example.com/tenant/a".parse().expect("url"));
+        let urls: Vec<_> = urls.iter().map(Url::as_str).collect();
+        assert_eq!(
+            urls,
+            [
+                "https://id.example.com/tenant/a/.well-known/openid-configuration",
+                "https://id.example.com/.well-known/oauth-authorization-server/tenant/a",
+            ]
+        );
+        let urls = candidates(&"http://127.0.0.1:4000".parse().expect("url"));
+        assert_eq!(
+            urls[1].as_str(),
+            "http://127.0.0.1:4000/.well-known/oauth-authorization-server"
+        );
+    }
+}

@@ -1,0 +1,286 @@
+//! The provider registry: built-in templates plus `$CREDCTL_HOME/config.toml`.
+//!
+//! It builds every provider with the token store injected and awaits its
+//! initialisation before handing it out; no provider touches files itself.
+//! A config entry with the name of a built-in overrides the template's
+//! fields one by one (so `[providers.github] client_id = "…"` is enough).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use url::Url;
+
+use crate::error::Error;
+use crate::http::Http;
+use crate::name::Name;
+use crate::provider::Provider;
+use crate::provider::builtin;
+use crate::provider::config::{Endpoints, FlowKind, ProviderConfig, Source, check_url};
+use crate::secret::Secret;
+use crate::store::TokenStore;
+
+pub struct Registry {
+    providers: BTreeMap<Name, ProviderConfig>,
+    config_path: PathBuf,
+    store: TokenStore,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigFile {
+    #[serde(default)]
+    providers: BTreeMap<String, ProviderToml>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProviderToml {
+    issuer: Option<String>,
+    client_id: Option<String>,
+    client_secret: Option<Secret<String>>,
+    scopes: Option<Vec<String>>,
+    flow: Option<FlowKind>,
+    authorization_url: Option<String>,
+    token_url: Option<String>,
+    device_authorization_url: Option<String>,
+    revocation_url: Option<String>,
+    redirect_uri: Option<String>,
+    auth_params: Option<BTreeMap<String, String>>,
+}
+
+impl Registry {
+    /// Reads `config.toml` (absent is fine) and merges it over the built-ins.
+    pub fn load(config_path: PathBuf, store: TokenStore) -> Result<Registry, Error> {
+        let mut providers: BTreeMap<Name, ProviderConfig> = builtin::all()
+            .into_iter()
+            .map(|p| (p.name.clone(), p))
+            .collect();
+        let text = match std::fs::read_to_string(&config_path) {
+            Ok(text) => Some(text),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => {
+                return Err(Error::Config {
+                    path: config_path,
+                    message: format!("cannot read it: {e}"),
+                });
+            }
+        };
+        if let Some(text) = text {
+            let file: ConfigFile = toml::from_str(&text).map_err(|e| Error::Config {
+                message: describe_toml_error(&e, &text),
+                path: config_path.clone(),
+            })?;
+            for (key, entry) in file.providers {
+                let err = |message: String| Error::Config {
+                    path: config_path.clone(),
+                    message: format!("[providers.{key}]: {message}"),
+                };
+                let name: Name = key.parse().map_err(|e| err(format!("{e}")))?;
+                let base = providers.remove(&name);
+                let merged = merge(name.clone(), base, entry).map_err(err)?;
+                providers.insert(name, merged);
+            }
+        }
+        Ok(Registry {
+            providers,
+            config_path,
+            store,
+        })
+    }
+
+    pub fn config_path(&self) -> &Path {
+        &self.config_path
+    }
+
+    pub fn configs(&self) -> impl Iterator<Item = &ProviderConfig> {
+        self.providers.values()
+    }
+
+    pub fn get(&self, name: &Name) -> Option<&ProviderConfig> {
+        self.providers.get(name)
+    }
+
+    /// The provider `name`, built with the store injected and initialised.
+    pub async fn provider(&self, name: &Name, http: &Http) -> Result<Provider, Error> {
+        let config = self.get(name).ok_or_else(|| Error::UnknownProvider {
+            name: name.clone(),
+            config_path: self.config_path.clone(),
+        })?;
+        let mut provider = Provider::new(
+            config.clone(),
+            self.config_path.clone(),
+            self.store.clone(),
+            http.clone(),
+        );
+        provider.init().await?;
+        Ok(provider)
+    }
+}
+
+fn merge(
+    name: Name,
+    base: Option<ProviderConfig>,
+    t: ProviderToml,
+) -> Result<ProviderConfig, String> {
+    let source = if base.is_some() {
+        Source::BuiltinAndConfig
+    } else {
+        Source::Config
+    };
+    let mut p = base.unwrap_or_else(|| ProviderConfig {
+        name,
+        source,
+        issuer: None,
+        client_id: None,
+        client_secret: None,
+        scopes: Vec::new(),
+        flow: None,
+        endpoints: Endpoints::default(),
+        redirect_uri: None,
+        auth_params: Vec::new(),
+        register_url: None,
+    });
+    p.source = source;
+    let parse = |key: &str, value: Option<String>| -> Result<Option<Url>, String> {
+        let Some(value) = value else { return Ok(None) };
+        let url =
+            Url::parse(&value).map_err(|e| format!("{key} = {value:?} is not a URL ({e})"))?;
+        check_url(&url).map_err(|e| format!("{key}: {e}"))?;
+        Ok(Some(url))
+    };
+    if let Some(issuer) = parse("issuer", t.issuer)? {
+        // A new issuer means new endpoints: drop the template's.
+        if p.issuer.as_ref() != Some(&issuer) && source == Source::BuiltinAndConfig {
+            p.endpoints = Endpoints::default();
+        }
+        p.issuer = Some(issuer);
+    }
+    let explicit = Endpoints {
+        authorization: parse("authorization_url", t.authorization_url)?,
+        token: parse("token_url", t.token_url)?,
+        device_authorization: parse("device_authorization_url", t.device_authorization_url)?,
+        revocation: parse("revocation_url", t.revocation_url)?,
+    };
+    p.endpoints = explicit.or(p.endpoints);
+    if let Some(redirect) = t.redirect_uri {
+        let url = Url::parse(&redirect)
+            .map_err(|e| format!("redirect_uri = {redirect:?} is not a URL ({e})"))?;
+        check_url(&url).map_err(|e| format!("redirect_uri: {e}"))?;
+        p.redirect_uri = Some(url);
+    }
+    if let Some(client_id) = t.client_id {
+        if client_id.trim().is_empty() {
+            return Err("client_id is empty".into());
+        }
+        p.client_id = Some(client_id);
+    }
+    if t.client_secret.is_some() {
+        p.client_secret = t.client_secret;
+    }
+    if let Some(scopes) = t.scopes {
+        p.scopes = scopes;
+    }
+    if let Some(params) = t.auth_params {
+        p.auth_params = params.into_iter().collect();
+    }
+    p.flow = t.flow.or(p.flow);
+    if p.issuer.is_none() && p.endpoints.token.is_none() {
+        return Err("no endpoints: set `issuer` (OpenID discovery) or `token_url` (with `authorization_url` and/or `device_authorization_url`)".into());
+    }
+    if p.issuer.is_none() {
+        let flows = p.endpoints.flows(p.client_secret.is_some());
+        if let Some(flow) = p.flow
+            && !flows.contains(&flow)
+        {
+            return Err(format!(
+                "flow = \"{flow}\" needs {}",
+                match flow {
+                    FlowKind::Browser | FlowKind::Paste => "authorization_url and token_url",
+                    FlowKind::Device => "device_authorization_url and token_url",
+                    FlowKind::ClientCredentials => "token_url and client_secret",
+                }
+            ));
+        }
+    }
+    Ok(p)
+}
+
+/// The parse error with its line and column, without quoting the file: it
+/// may hold a client secret.
+fn describe_toml_error(e: &toml::de::Error, text: &str) -> String {
+    let message = e.message().trim_end();
+    match e.span() {
+        Some(span) => {
+            let before = &text[..span.start.min(text.len())];
+            let line = before.matches('\n').count() + 1;
+            let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+            format!("line {line}, column {column}: {message}")
+        }
+        None => message.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(toml: &str) -> Result<Registry, Error> {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("config.toml");
+        std::fs::write(&path, toml).expect("write");
+        Registry::load(path, TokenStore::new(dir.path().join("oauth")))
+    }
+
+    fn message(r: Result<Registry, Error>) -> String {
+        match r {
+            Ok(_) => panic!("expected an error"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn a_client_id_alone_completes_a_builtin() {
+        let r = load("[providers.github]\nclient_id = \"Iv1.abc\"\n").expect("load");
+        let gh = r.get(&"github".parse().expect("n")).expect("github");
+        assert_eq!(gh.client_id.as_deref(), Some("Iv1.abc"));
+        assert_eq!(gh.source, Source::BuiltinAndConfig);
+        assert!(gh.endpoints.token.is_some());
+    }
+
+    #[test]
+    fn bad_config_names_the_line_and_key_but_not_the_secret() {
+        let m = message(load(
+            "[providers.acme]\nclient_secret = \"hunter2\nissuer = 1\n",
+        ));
+        assert!(m.contains("line 2"), "{m}");
+        assert!(!m.contains("hunter2"), "{m}");
+
+        let m = message(load(
+            "[providers.acme]\nissuer = \"https://id.example\"\nflow = \"magic\"\n",
+        ));
+        assert!(m.contains("line 3") && m.contains("magic"), "{m}");
+
+        let m = message(load("[providers.acme]\nclientid = \"x\"\n"));
+        assert!(m.contains("clientid"), "{m}");
+
+        let m = message(load(
+            "[providers.acme]\ntoken_url = \"http://id.example/token\"\n",
+        ));
+        assert!(
+            m.contains("[providers.acme]: token_url") && m.contains("not loopback"),
+            "{m}"
+        );
+
+        let m = message(load("[providers.acme]\nclient_id = \"x\"\n"));
+        assert!(m.contains("no endpoints"), "{m}");
+
+        let m = message(load(
+            "[providers.acme]\ntoken_url = \"https://id.example/token\"\nflow = \"device\"\n",
+        ));
+        assert!(m.contains("device_authorization_url"), "{m}");
+
+        let m = message(load("[providers.Acme]\nissuer = \"https://id.example\"\n"));
+        assert!(m.contains("invalid name"), "{m}");
+    }
+}
