@@ -1,6 +1,7 @@
 //! The integration tests: one binary, a file per command or concern.
 
 mod common;
+mod flows;
 mod list;
 mod login;
 mod logout;

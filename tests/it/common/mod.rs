@@ -182,6 +182,7 @@ pub fn oauth(
         id_token: None,
         expires_at: expires.map(at),
         obtained_at: at(obtained),
+        flow: None,
         unknown: Default::default(),
     }
 }
@@ -196,4 +197,39 @@ pub fn stdout(assert: &assert_cmd::assert::Assert) -> String {
 
 pub fn stderr(assert: &assert_cmd::assert::Assert) -> String {
     String::from_utf8_lossy(&assert.get_output().stderr).into_owned()
+}
+
+pub mod cli;
+pub use cli::{Finished, Running};
+pub mod idp;
+
+impl TestEnv {
+    /// Writes `$CREDCTL_HOME/config.toml`.
+    pub fn config(&self, toml: &str) {
+        std::fs::create_dir_all(self.home()).expect("home");
+        std::fs::write(self.home().join("config.toml"), toml).expect("config.toml");
+    }
+
+    /// A config with `idp` (public client, PKCE, device flow) and `machine`
+    /// (confidential client, client_credentials) on the test server.
+    pub fn config_for(&self, idp: &idp::Idp) {
+        self.config(&format!(
+            r#"[providers.idp]
+issuer = "{issuer}"
+client_id = "{public}"
+scopes = ["openid", "offline_access"]
+
+[providers.machine]
+issuer = "{issuer}"
+client_id = "{confidential}"
+client_secret = "{secret}"
+scopes = ["api:read"]
+flow = "client_credentials"
+"#,
+            issuer = idp.issuer(),
+            public = idp::PUBLIC_CLIENT_ID,
+            confidential = idp::CONFIDENTIAL_CLIENT_ID,
+            secret = idp::CONFIDENTIAL_CLIENT_SECRET,
+        ));
+    }
 }
