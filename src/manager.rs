@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 
 use crate::error::Error;
 use crate::name::{CredentialId, Name};
-use crate::store::{LOCK_TIMEOUT, LockGuard, TokenStore};
+use crate::store::{LockGuard, TokenStore};
 use crate::token::{Credential, Entry, LastError};
 
 /// The credential a reading command means: `--account` if given, else
@@ -74,7 +74,7 @@ pub fn lock(
     id: &CredentialId,
     progress: &dyn Progress,
 ) -> Result<LockGuard, Error> {
-    Ok(store.lock(id, LOCK_TIMEOUT, &mut || progress.waiting_for_lock(id))?)
+    Ok(store.lock(id, &mut || progress.waiting_for_lock(id))?)
 }
 
 /// Saves a freshly obtained credential. Logging in again replaces the tokens

@@ -27,6 +27,8 @@ pub struct Env {
     pub over_ssh: bool,
     /// `$CREDCTL_HTTP_TIMEOUT`: the bound on one HTTP request (default 30 s).
     pub http_timeout: Option<std::time::Duration>,
+    /// `$CREDCTL_LOCK_TIMEOUT`: how long to wait for another process's lock (default 30 s).
+    pub lock_timeout: Option<std::time::Duration>,
 }
 
 /// The clock every decision about expiry reads: real time, or the fixed
@@ -73,14 +75,8 @@ impl Env {
         let has_display = (cfg!(any(target_os = "macos", windows)) && !over_ssh)
             || non_empty("DISPLAY").is_some()
             || non_empty("WAYLAND_DISPLAY").is_some();
-        let http_timeout = match non_empty("CREDCTL_HTTP_TIMEOUT") {
-            Some(s) => Some(humantime::parse_duration(&s).map_err(|e| {
-                Error::Usage(format!(
-                    "CREDCTL_HTTP_TIMEOUT={s:?} is not a duration ({e}); use e.g. 30s"
-                ))
-            })?),
-            None => None,
-        };
+        let http_timeout = duration("CREDCTL_HTTP_TIMEOUT")?;
+        let lock_timeout = duration("CREDCTL_LOCK_TIMEOUT")?;
         Ok(Env {
             home,
             log: non_empty("CREDCTL_LOG"),
@@ -88,6 +84,7 @@ impl Env {
             has_display,
             over_ssh,
             http_timeout,
+            lock_timeout,
         })
     }
 
@@ -101,6 +98,21 @@ impl Env {
 
     pub fn clock(&self) -> Clock {
         Clock(self.now)
+    }
+}
+
+fn duration(key: &str) -> Result<Option<std::time::Duration>, Error> {
+    let Some(s) = non_empty(key) else {
+        return Ok(None);
+    };
+    match humantime::parse_duration(&s) {
+        Ok(d) if !d.is_zero() => Ok(Some(d)),
+        Ok(_) => Err(Error::Usage(format!(
+            "{key}={s:?} must be more than zero; use e.g. 30s"
+        ))),
+        Err(e) => Err(Error::Usage(format!(
+            "{key}={s:?} is not a duration ({e}); use e.g. 30s"
+        ))),
     }
 }
 

@@ -26,7 +26,10 @@ pub struct Context {
 
 impl Context {
     pub fn new(env: Env) -> Self {
-        let store = TokenStore::new(env.oauth_dir());
+        let mut store = TokenStore::new(env.oauth_dir());
+        if let Some(timeout) = env.lock_timeout {
+            store = store.with_lock_timeout(timeout);
+        }
         Context { env, store }
     }
 

@@ -52,7 +52,7 @@ pub fn run(ctx: &Context, args: TokenArgs) -> Result<(), Error> {
                 output::countdown(now, credential.expires_at())
             ),
         };
-        return soft(still_valid, &entry, error);
+        return soft(still_valid, &entry, error, now);
     }
     match refresh(ctx, &entry, min_valid) {
         Ok(fresh) => {
@@ -66,7 +66,7 @@ pub fn run(ctx: &Context, args: TokenArgs) -> Result<(), Error> {
             }
             output::token(fresh.credential.access_token())
         }
-        Err(error) => soft(still_valid, &entry, error),
+        Err(error) => soft(still_valid, &entry, error, ctx.now()),
     }
 }
 
@@ -97,14 +97,19 @@ fn refresh(ctx: &Context, seen: &Entry, min_valid: Option<TimeDelta>) -> Result<
 
 /// A failed refresh of a token that is still valid: print it and warn.
 /// Only an expired token turns a failure into a non-zero exit.
-fn soft(still_valid: bool, entry: &Entry, error: Error) -> Result<(), Error> {
+fn soft(
+    still_valid: bool,
+    entry: &Entry,
+    error: Error,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), Error> {
     if !still_valid {
         return Err(error);
     }
     output::warn(format_args!(
         "{error}\nprinting the current token of {}, which is still valid (expires {})",
         entry.id,
-        output::countdown(chrono::Utc::now(), entry.credential.expires_at())
+        output::countdown(now, entry.credential.expires_at())
     ));
     output::token(entry.credential.access_token())
 }

@@ -37,6 +37,7 @@ pub const LOCK_TIMEOUT: Duration = Duration::from_secs(30);
 #[derive(Debug, Clone)]
 pub struct TokenStore {
     dir: PathBuf,
+    lock_timeout: Duration,
 }
 
 /// Everything readable in the store, and what could not be read.
@@ -49,7 +50,15 @@ pub struct Listing {
 
 impl TokenStore {
     pub fn new(dir: PathBuf) -> Self {
-        TokenStore { dir }
+        TokenStore {
+            dir,
+            lock_timeout: LOCK_TIMEOUT,
+        }
+    }
+
+    pub fn with_lock_timeout(mut self, timeout: Duration) -> Self {
+        self.lock_timeout = timeout;
+        self
     }
 
     pub fn dir(&self) -> &Path {
@@ -135,15 +144,15 @@ impl TokenStore {
         }
     }
 
-    /// Takes the credential's exclusive lock, creating the directory if needed.
+    /// Takes the credential's exclusive lock, creating the directory if
+    /// needed; waits at most the lock timeout (30 s unless set otherwise).
     pub fn lock(
         &self,
         id: &CredentialId,
-        timeout: Duration,
         on_wait: &mut dyn FnMut(),
     ) -> Result<LockGuard, StoreError> {
         self.ensure_dir()?;
-        lock::acquire(&self.lock_path_of(id), id, timeout, on_wait)
+        lock::acquire(&self.lock_path_of(id), id, self.lock_timeout, on_wait)
     }
 
     /// Atomically replaces the credential of `guard` with `entry`.

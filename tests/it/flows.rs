@@ -6,37 +6,6 @@ use std::time::Duration;
 use crate::common::idp::Idp;
 use crate::common::*;
 
-const LOGIN_WAIT: Duration = Duration::from_secs(60);
-
-fn is_authorize_url(idp: &Idp) -> impl Fn(&str) -> bool + '_ {
-    move |line: &str| line.starts_with(idp.issuer()) && line.contains("/auth?")
-}
-
-/// Runs the browser flow as a person would: credctl prints the URL, the
-/// "browser" logs in and consents, and is redirected to credctl's listener.
-fn browser_login(env: &TestEnv, idp: &Idp, account: &str) -> Finished {
-    let mut running = env.spawn(&[
-        "auth",
-        "login",
-        "idp",
-        "--account",
-        account,
-        "--flow",
-        "browser",
-        "--no-browser",
-    ]);
-    let url = running.line("authorization URL", is_authorize_url(idp));
-    let callback = idp.authorize(&url, "alice");
-    let page = reqwest::blocking::get(&callback).expect("the browser reaches credctl's listener");
-    assert_eq!(page.status(), 200);
-    assert!(
-        page.text()
-            .expect("page")
-            .contains("You can close this tab")
-    );
-    running.finish(LOGIN_WAIT)
-}
-
 fn stored_tokens(env: &TestEnv, account: &str) -> (String, Option<String>) {
     let entry = env
         .store()

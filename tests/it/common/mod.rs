@@ -109,9 +109,7 @@ impl TestEnv {
 
     pub fn seed(&self, entry: &Entry) {
         let store = self.store();
-        let guard = store
-            .lock(&entry.id, std::time::Duration::from_secs(5), &mut || {})
-            .expect("lock");
+        let guard = store.lock(&entry.id, &mut || {}).expect("lock");
         store.save(&guard, entry).expect("seed the store");
     }
 
@@ -200,6 +198,7 @@ pub fn stderr(assert: &assert_cmd::assert::Assert) -> String {
 }
 
 pub mod cli;
+pub mod fake;
 pub use cli::{Finished, Running};
 pub mod idp;
 
@@ -232,4 +231,36 @@ flow = "client_credentials"
             secret = idp::CONFIDENTIAL_CLIENT_SECRET,
         ));
     }
+}
+
+/// How long a sign-in may take in a test.
+pub const LOGIN_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
+
+pub fn is_authorize_url(idp: &idp::Idp) -> impl Fn(&str) -> bool + '_ {
+    move |line: &str| line.starts_with(idp.issuer()) && line.contains("/auth?")
+}
+
+/// Runs the browser flow as a person would: credctl prints the URL, the
+/// "browser" logs in and consents, and is redirected to credctl's listener.
+pub fn browser_login(env: &TestEnv, idp: &idp::Idp, account: &str) -> Finished {
+    let mut running = env.spawn(&[
+        "auth",
+        "login",
+        "idp",
+        "--account",
+        account,
+        "--flow",
+        "browser",
+        "--no-browser",
+    ]);
+    let url = running.line("authorization URL", is_authorize_url(idp));
+    let callback = idp.authorize(&url, "alice");
+    let page = reqwest::blocking::get(&callback).expect("the browser reaches credctl's listener");
+    assert_eq!(page.status(), 200);
+    assert!(
+        page.text()
+            .expect("page")
+            .contains("You can close this tab")
+    );
+    running.finish(LOGIN_WAIT)
 }
