@@ -25,6 +25,7 @@ pub enum FlowKind {
     /// Authorization code with PKCE, the code pasted back by hand.
     Paste,
     /// Client credentials, for machines with a confidential client.
+    #[value(name = "client_credentials")]
     ClientCredentials,
 }
 

@@ -344,7 +344,16 @@ impl Provider {
         entry.metadata.last_refresh_at = Some(now);
         entry.metadata.updated_at = now;
         // Saved before the token is handed out: a rotated refresh token must not be lost.
-        self.store.save(&guard, &entry)?;
+        self.store.save(&guard, &entry).map_err(|e| Error::Failed {
+            what: format!("saving the refreshed tokens of {id}"),
+            category: Category::Storage,
+            message: e.to_string(),
+            hint: format!(
+                "the stored credential is unchanged, but the provider may have replaced its refresh token; fix the problem, then run `credctl auth refresh {}`, and `{}` if that is rejected",
+                id.cli_args(),
+                id.login_command()
+            ),
+        })?;
         if let Err(e) = self.store.clear_error(&guard) {
             debug!(error = %e, "could not clear the last failure");
         }

@@ -201,6 +201,7 @@ pub mod cli;
 pub mod fake;
 pub use cli::{Finished, Running};
 pub mod idp;
+pub mod rotating;
 
 impl TestEnv {
     /// Writes `$CREDCTL_HOME/config.toml`.
@@ -263,4 +264,93 @@ pub fn browser_login(env: &TestEnv, idp: &idp::Idp, account: &str) -> Finished {
             .contains("You can close this tab")
     );
     running.finish(LOGIN_WAIT)
+}
+
+/// Whether the tests run as root, who ignores permission bits.
+pub fn is_root() -> bool {
+    use std::os::unix::fs::MetadataExt;
+    fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0)
+}
+
+/// The uid/gid of `nobody`, used to run credctl without root's powers.
+pub const NOBODY: u32 = 65534;
+
+impl TestEnv {
+    /// Runs credctl as a user whom permission bits bind: as `nobody` (owning
+    /// the whole temporary tree) when the tests run as root, else as is.
+    pub fn run_unprivileged(&self, args: &[&str], stdin: &str) -> std::process::Output {
+        use std::io::Write;
+        use std::os::unix::process::CommandExt;
+        let mut cmd = std::process::Command::new(BIN);
+        cmd.env_clear()
+            .env("HOME", self.root.path().join("home"))
+            .env("CREDCTL_HOME", self.home())
+            .args(args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        if is_root() {
+            chown_tree(self.root.path(), NOBODY);
+            cmd.uid(NOBODY).gid(NOBODY);
+        }
+        let mut child = cmd.spawn().expect("spawn");
+        let mut pipe = child.stdin.take().expect("stdin");
+        pipe.write_all(stdin.as_bytes()).expect("stdin");
+        drop(pipe);
+        child.wait_with_output().expect("wait")
+    }
+}
+
+fn chown_tree(path: &Path, uid: u32) {
+    std::os::unix::fs::lchown(path, Some(uid), Some(uid)).expect("chown");
+    if fs::symlink_metadata(path).is_ok_and(|m| m.is_dir()) {
+        for entry in fs::read_dir(path).expect("read dir").flatten() {
+            chown_tree(&entry.path(), uid);
+        }
+    }
+}
+
+/// A tiny file system mounted on `$CREDCTL_HOME`, to fill up; `None` where
+/// mounting is not allowed.
+pub struct Tmpfs {
+    path: PathBuf,
+}
+
+impl Tmpfs {
+    pub fn mount(path: &Path, size: &str) -> Option<Tmpfs> {
+        fs::create_dir_all(path).expect("mount point");
+        let ok = std::process::Command::new("mount")
+            .args([
+                "-t",
+                "tmpfs",
+                "-o",
+                &format!("size={size},mode=0700"),
+                "tmpfs",
+            ])
+            .arg(path)
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        ok.then(|| Tmpfs {
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// Fills the file system up to the last byte.
+    pub fn fill(&self) {
+        use std::io::Write;
+        let mut filler = fs::File::create(self.path.join("filler")).expect("filler");
+        let block = vec![0u8; 4096];
+        while filler.write_all(&block).is_ok() {}
+        let one = [0u8; 1];
+        while filler.write_all(&one).is_ok() {}
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg(&self.path)
+            .status();
+    }
 }

@@ -1,0 +1,419 @@
+//! The credctl benchmark: `cargo bench`. Prints a table and writes JSON.
+//!
+//! It measures, on the release binary:
+//! - the fast path, `credctl auth token P` with a valid stored token, next to
+//!   `cat` of the same file (the floor for spawning a process): median and p95
+//!   wall time, peak RSS, and the ratio (target: ≤ 2× cat, ≤ 15 MiB);
+//! - `credctl auth list` with 10, 100 and 1,000 credentials (target: ≤ 50 ms
+//!   at 1,000, growing linearly);
+//! - a stampede: 64 concurrent `auth token` on a credential inside its margin,
+//!   against a local token endpoint that takes 100 ms to answer: how many
+//!   refresh requests reach it (target: exactly 1), and p50/p99 latency.
+//!
+//! Wall time is measured around spawn and wait, so the harness's own cost is
+//! in both credctl's and cat's figures; the ratio compares like with like.
+//! Environment: CREDCTL_BENCH_RUNS (default 300), CREDCTL_BENCH_OUT (JSON
+//! path, default target/credctl-bench.json).
+#![allow(clippy::print_stdout, clippy::print_stderr, clippy::unwrap_used)]
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, TimeDelta, Utc};
+use credctl::name::CredentialId;
+use credctl::secret::Secret;
+use credctl::store::TokenStore;
+use credctl::token::{Credential, Entry, OAuthToken};
+use serde_json::{Value, json};
+
+/// The binary under test: `$CREDCTL_BENCH_BIN` (bench/run sets it to the
+/// shipped build), else the one cargo built for this harness.
+fn bin() -> String {
+    std::env::var("CREDCTL_BENCH_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_credctl").to_string())
+}
+
+fn main() {
+    let runs: usize = std::env::var("CREDCTL_BENCH_RUNS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(300);
+    let out = std::env::var("CREDCTL_BENCH_OUT")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/credctl-bench.json")
+        });
+    let machine = machine();
+    println!(
+        "credctl benchmark on {} ({} CPUs), {runs} runs per figure",
+        machine["cpu"], machine["cpus"]
+    );
+    let bin = bin();
+    println!(
+        "binary: {bin} ({} KiB)\n",
+        fs::metadata(&bin).map(|m| m.len() / 1024).unwrap_or(0)
+    );
+
+    let fast = fast_path(runs);
+    let list = listing(runs);
+    let stampede = stampede(5);
+
+    let report = json!({
+        "date": Utc::now().to_rfc3339(),
+        "machine": machine,
+        "binary": bin,
+        "binary_kib": fs::metadata(&bin).map(|m| m.len() / 1024).unwrap_or(0),
+        "runs": runs,
+        "fast_path": fast,
+        "list": list,
+        "stampede": stampede,
+    });
+    if let Some(dir) = out.parent() {
+        let _ = fs::create_dir_all(dir);
+    }
+    fs::write(&out, serde_json::to_vec_pretty(&report).unwrap()).unwrap();
+    println!("\nJSON: {}", out.display());
+}
+
+/// One run: wall time and peak RSS (KiB) of a child.
+struct Sample {
+    wall: Duration,
+    rss_kib: u64,
+}
+
+#[allow(clippy::zombie_processes)] // reaped by wait4 below
+fn run(cmd: &mut Command) -> Sample {
+    let started = Instant::now();
+    let child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let (status, rss_kib) = wait4(child.id());
+    let wall = started.elapsed();
+    assert_eq!(status, 0, "{cmd:?} failed");
+    Sample { wall, rss_kib }
+}
+
+/// wait4(2): std's `Child::wait` does not return the child's resource usage.
+#[allow(unsafe_code)]
+fn wait4(pid: u32) -> (i32, u64) {
+    let mut status = 0;
+    // SAFETY: rusage is plain old data, written by the kernel; pid is our child.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let r = unsafe { libc::wait4(pid as libc::pid_t, &mut status, 0, &mut usage) };
+    assert_eq!(r, pid as libc::pid_t, "wait4");
+    let code = if libc::WIFEXITED(status) {
+        libc::WEXITSTATUS(status)
+    } else {
+        -1
+    };
+    (code, usage.ru_maxrss as u64)
+}
+
+#[derive(Clone, Copy)]
+struct Stats {
+    median_ms: f64,
+    p95_ms: f64,
+    p99_ms: f64,
+    max_rss_kib: u64,
+}
+
+fn stats(samples: &[Sample]) -> Stats {
+    let mut ms: Vec<f64> = samples
+        .iter()
+        .map(|s| s.wall.as_secs_f64() * 1000.0)
+        .collect();
+    ms.sort_by(f64::total_cmp);
+    let pick = |q: f64| ms[((ms.len() as f64 - 1.0) * q).round() as usize];
+    Stats {
+        median_ms: pick(0.5),
+        p95_ms: pick(0.95),
+        p99_ms: pick(0.99),
+        max_rss_kib: samples.iter().map(|s| s.rss_kib).max().unwrap_or(0),
+    }
+}
+
+fn stats_json(s: Stats) -> Value {
+    json!({ "median_ms": round(s.median_ms), "p95_ms": round(s.p95_ms), "p99_ms": round(s.p99_ms), "peak_rss_kib": s.max_rss_kib })
+}
+
+fn round(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
+
+fn at(s: &str) -> DateTime<Utc> {
+    s.parse().unwrap()
+}
+
+const NOW: &str = "2026-06-01T12:00:00Z";
+
+fn token(access: &str, obtained: DateTime<Utc>, lifetime: TimeDelta) -> Credential {
+    Credential::OAuth(OAuthToken {
+        access_token: Secret::new(access.to_string()),
+        refresh_token: Some(Secret::new(format!("rt-{access}"))),
+        token_type: "Bearer".into(),
+        scopes: vec!["openid".into(), "offline_access".into()],
+        id_token: None,
+        expires_at: Some(obtained + lifetime),
+        obtained_at: obtained,
+        flow: None,
+        unknown: Default::default(),
+    })
+}
+
+fn seed(store: &TokenStore, provider: &str, account: &str, credential: Credential) -> PathBuf {
+    let id = CredentialId::new(provider.parse().unwrap(), account.parse().unwrap());
+    let guard = store.lock(&id, &mut || {}).unwrap();
+    store
+        .save(&guard, &Entry::login(id.clone(), credential, None, at(NOW)))
+        .unwrap();
+    store.path_of(&id)
+}
+
+fn credctl(home: &Path) -> Command {
+    let mut cmd = Command::new(bin());
+    cmd.env_clear()
+        .env("CREDCTL_HOME", home)
+        .env("HOME", home)
+        .env("CREDCTL_NOW", NOW);
+    cmd
+}
+
+fn fast_path(runs: usize) -> Value {
+    let dir = tempfile::tempdir().unwrap();
+    let store = TokenStore::new(dir.path().join("oauth"));
+    let file = seed(
+        &store,
+        "bench",
+        "default",
+        token("at-bench", at(NOW), TimeDelta::hours(1)),
+    );
+    let cat_path = which("cat");
+    // Warm the page cache and the binary.
+    for _ in 0..20 {
+        run(credctl(dir.path()).args(["auth", "token", "bench"]));
+        run(Command::new(&cat_path).arg(&file));
+    }
+    let mut credctl_samples = Vec::with_capacity(runs);
+    let mut cat_samples = Vec::with_capacity(runs);
+    // Interleaved, so that drift of the machine affects both alike.
+    for _ in 0..runs {
+        credctl_samples.push(run(credctl(dir.path()).args(["auth", "token", "bench"])));
+        cat_samples.push(run(Command::new(&cat_path).arg(&file)));
+    }
+    let c = stats(&credctl_samples);
+    let k = stats(&cat_samples);
+    let ratio = c.median_ms / k.median_ms;
+    println!("fast path: auth token with a valid stored token, next to cat of the same file");
+    println!(
+        "  {:<22} {:>9} {:>9} {:>10}",
+        "", "median", "p95", "peak RSS"
+    );
+    println!(
+        "  {:<22} {:>7.3}ms {:>7.3}ms {:>7} KiB",
+        "credctl auth token", c.median_ms, c.p95_ms, c.max_rss_kib
+    );
+    println!(
+        "  {:<22} {:>7.3}ms {:>7.3}ms {:>7} KiB",
+        "cat", k.median_ms, k.p95_ms, k.max_rss_kib
+    );
+    println!(
+        "  ratio (median) {ratio:.2}× cat   target ≤ 2×: {}   RSS target ≤ 15 MiB: {}\n",
+        verdict(ratio <= 2.0),
+        verdict(c.max_rss_kib <= 15 * 1024)
+    );
+    json!({
+        "credctl": stats_json(c),
+        "cat": stats_json(k),
+        "ratio_median": round(ratio),
+        "target_ratio": 2.0,
+        "target_rss_kib": 15 * 1024,
+        "met": ratio <= 2.0 && c.max_rss_kib <= 15 * 1024,
+    })
+}
+
+fn listing(runs: usize) -> Value {
+    println!("auth list");
+    println!(
+        "  {:<14} {:>9} {:>9} {:>10} {:>14}",
+        "credentials", "median", "p95", "peak RSS", "per credential"
+    );
+    let mut rows = Vec::new();
+    let mut medians = Vec::new();
+    for n in [10usize, 100, 1000] {
+        let dir = tempfile::tempdir().unwrap();
+        let store = TokenStore::new(dir.path().join("oauth"));
+        for i in 0..n {
+            let provider = format!("p{}", i % 10);
+            let lifetime = TimeDelta::minutes(30 + (i as i64 % 90));
+            seed(
+                &store,
+                &provider,
+                &format!("a{i}"),
+                token(
+                    &format!("at-{i}"),
+                    at(NOW) - TimeDelta::minutes(20),
+                    lifetime,
+                ),
+            );
+        }
+        for _ in 0..5 {
+            run(credctl(dir.path()).args(["auth", "list"]));
+        }
+        let samples: Vec<Sample> = (0..runs.min(100))
+            .map(|_| run(credctl(dir.path()).args(["auth", "list"])))
+            .collect();
+        let s = stats(&samples);
+        let per = s.median_ms / n as f64;
+        println!(
+            "  {n:<14} {:>7.3}ms {:>7.3}ms {:>6} KiB {:>11.1}µs",
+            s.median_ms,
+            s.p95_ms,
+            s.max_rss_kib,
+            per * 1000.0
+        );
+        medians.push((n, s.median_ms));
+        let mut row = stats_json(s);
+        row["credentials"] = json!(n);
+        rows.push(row);
+    }
+    let (n0, t0) = medians[1];
+    let (n1, t1) = medians[2];
+    let marginal_us = (t1 - t0) / (n1 - n0) as f64 * 1000.0;
+    let at_1000 = medians[2].1;
+    println!(
+        "  marginal cost 100→1000: {marginal_us:.1}µs per credential   target ≤ 50 ms at 1,000: {}\n",
+        verdict(at_1000 <= 50.0)
+    );
+    json!({ "rows": rows, "marginal_us_per_credential": round(marginal_us), "target_ms_at_1000": 50.0, "met": at_1000 <= 50.0 })
+}
+
+/// A token endpoint that answers after 100 ms, and counts.
+fn stampede(rounds: usize) -> Value {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let mut latencies = Vec::new();
+    let mut requests_per_round = Vec::new();
+    for round in 0..rounds {
+        let server = runtime.block_on(wiremock::MockServer::start());
+        runtime.block_on(
+            wiremock::Mock::given(wiremock::matchers::method("POST"))
+                .respond_with(
+                    wiremock::ResponseTemplate::new(200)
+                        .set_body_json(json!({
+                            "access_token": format!("at-new-{round}"),
+                            "refresh_token": format!("rt-new-{round}"),
+                            "token_type": "Bearer",
+                            "expires_in": 3600
+                        }))
+                        .set_delay(Duration::from_millis(100)),
+                )
+                .mount(&server),
+        );
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(
+            dir.path().join("config.toml"),
+            format!(
+                "[providers.bench]\nclient_id = \"cli\"\ntoken_url = \"{}/token\"\n",
+                server.uri()
+            ),
+        )
+        .unwrap();
+        let store = TokenStore::new(dir.path().join("oauth"));
+        // 2 minutes left of an hour: inside the 5-minute margin.
+        seed(
+            &store,
+            "bench",
+            "default",
+            token(
+                "at-old",
+                at(NOW) - TimeDelta::minutes(58),
+                TimeDelta::hours(1),
+            ),
+        );
+        let started: Vec<(Instant, std::process::Child)> = (0..64)
+            .map(|_| {
+                let child = credctl(dir.path())
+                    .args(["auth", "token", "bench"])
+                    .stdin(Stdio::null())
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::null())
+                    .spawn()
+                    .unwrap();
+                (Instant::now(), child)
+            })
+            .collect();
+        let mut tokens = std::collections::BTreeSet::new();
+        for (t0, child) in started {
+            let out = child.wait_with_output().unwrap();
+            latencies.push(Sample {
+                wall: t0.elapsed(),
+                rss_kib: 0,
+            });
+            assert!(out.status.success());
+            tokens.insert(String::from_utf8_lossy(&out.stdout).into_owned());
+        }
+        assert_eq!(tokens.len(), 1, "every process printed the same token");
+        let count = runtime
+            .block_on(server.received_requests())
+            .unwrap_or_default()
+            .len();
+        requests_per_round.push(count);
+    }
+    let s = stats(&latencies);
+    let exactly_one = requests_per_round.iter().all(|&n| n == 1);
+    println!(
+        "stampede: 64 concurrent auth token inside the margin, token endpoint answers in 100 ms ({rounds} rounds)"
+    );
+    println!(
+        "  refresh requests per round: {requests_per_round:?}   target exactly 1: {}",
+        verdict(exactly_one)
+    );
+    println!(
+        "  latency p50 {:.1}ms   p99 {:.1}ms   (wait times are measured from each process's spawn)",
+        s.median_ms, s.p99_ms
+    );
+    json!({
+        "processes": 64,
+        "rounds": rounds,
+        "endpoint_delay_ms": 100,
+        "refresh_requests_per_round": requests_per_round,
+        "p50_ms": round(s.median_ms),
+        "p99_ms": round(s.p99_ms),
+        "met": exactly_one,
+    })
+}
+
+fn verdict(ok: bool) -> &'static str {
+    if ok { "met" } else { "MISSED" }
+}
+
+fn which(name: &str) -> PathBuf {
+    std::env::var("PATH")
+        .unwrap_or_default()
+        .split(':')
+        .map(|d| Path::new(d).join(name))
+        .find(|p| p.exists())
+        .unwrap_or_else(|| PathBuf::from(format!("/bin/{name}")))
+}
+
+fn machine() -> Value {
+    let cpuinfo = fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let cpu = cpuinfo
+        .lines()
+        .find(|l| l.starts_with("model name"))
+        .and_then(|l| l.split(':').nth(1))
+        .map(|s| s.trim().to_string())
+        .unwrap_or_else(|| "unknown CPU".into());
+    let kernel = fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+    json!({
+        "cpu": cpu,
+        "cpus": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+        "kernel": kernel.trim(),
+    })
+}
