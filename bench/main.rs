@@ -62,7 +62,7 @@ fn main() {
     let report = json!({
         "date": Utc::now().to_rfc3339(),
         "machine": machine,
-        "binary": bin,
+        "binary": bin.strip_prefix(concat!(env!("CARGO_MANIFEST_DIR"), "/")).unwrap_or(&bin),
         "binary_kib": fs::metadata(&bin).map(|m| m.len() / 1024).unwrap_or(0),
         "runs": runs,
         "fast_path": fast,
