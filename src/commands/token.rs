@@ -57,7 +57,10 @@ pub fn run(ctx: &Context, args: TokenArgs) -> Result<(), Error> {
     match refresh(ctx, &entry, min_valid) {
         Ok(fresh) => {
             let now = ctx.now();
-            if fresh.credential.freshness(now, min_valid) != Freshness::Valid {
+            if matches!(
+                fresh.credential.freshness(now, min_valid),
+                Freshness::Expiring | Freshness::Expired
+            ) {
                 output::warn(format_args!(
                     "the new token for {} expires {}, sooner than asked",
                     fresh.id,

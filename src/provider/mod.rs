@@ -289,7 +289,9 @@ impl Provider {
         match mode {
             RefreshMode::IfNeeded { min_valid } => {
                 let freshness = current.credential.freshness(now, min_valid);
-                if freshness == Freshness::Valid {
+                // Valid now, or replaced by a token whose expiry is unknown
+                // (which `auth token` does not refresh either).
+                if freshness == Freshness::Valid || (changed && freshness == Freshness::Unknown) {
                     debug!(
                         "another process refreshed it meanwhile; using its token, sending nothing"
                     );

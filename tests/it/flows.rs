@@ -374,3 +374,96 @@ fn providers_lists_builtins_and_configured_ones() {
     assert_eq!(items[3]["client_id_configured"], true);
     assert!(!stdout(&a).contains(crate::common::idp::CONFIDENTIAL_CLIENT_SECRET));
 }
+
+/// RFC 8628 error shapes the real server does not produce on demand.
+mod device_faults {
+    use std::time::{Duration, Instant};
+
+    use serde_json::json;
+    use wiremock::matchers::{body_string_contains, method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    use crate::common::*;
+
+    fn setup(
+        poll_answers: Vec<ResponseTemplate>,
+    ) -> (TestEnv, MockServer, tokio::runtime::Runtime) {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let server = runtime.block_on(MockServer::start());
+        runtime.block_on(
+            Mock::given(method("POST"))
+                .and(path("/device"))
+                .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+                    "device_code": "dc-1", "user_code": "ABCD-EFGH",
+                    "verification_uri": format!("{}/activate", server.uri()),
+                    "expires_in": 600, "interval": 1
+                })))
+                .mount(&server),
+        );
+        for answer in poll_answers {
+            runtime.block_on(
+                Mock::given(method("POST"))
+                    .and(path("/token"))
+                    .and(body_string_contains("device_code=dc-1"))
+                    .respond_with(answer)
+                    .up_to_n_times(1)
+                    .mount(&server),
+            );
+        }
+        let env = TestEnv::new();
+        env.config(&format!(
+            "[providers.acme]\nclient_id = \"cli\"\ntoken_url = \"{0}/token\"\ndevice_authorization_url = \"{0}/device\"\n",
+            server.uri()
+        ));
+        (env, server, runtime)
+    }
+
+    fn error(code: &str) -> ResponseTemplate {
+        ResponseTemplate::new(400).set_body_json(json!({ "error": code }))
+    }
+
+    #[test]
+    fn slow_down_adds_five_seconds_to_the_interval() {
+        let tokens = ResponseTemplate::new(200).set_body_json(json!({
+            "access_token": "at", "token_type": "Bearer", "expires_in": 60
+        }));
+        let (env, _server, _rt) = setup(vec![
+            error("authorization_pending"),
+            error("slow_down"),
+            tokens,
+        ]);
+        let started = Instant::now();
+        let a = env
+            .run(&["auth", "login", "acme", "--flow", "device"])
+            .success();
+        // Polls at 1 s, 2 s, then 1 + 5 = 6 s later: 8 s in all.
+        let took = started.elapsed();
+        assert!(took >= Duration::from_secs(8), "{took:?}: {}", stderr(&a));
+        let err = stderr(&a);
+        assert!(
+            err.lines().any(|l| l.trim_end().ends_with("/activate")),
+            "{err}"
+        );
+        assert!(
+            err.lines().any(|l| l == "ABCD-EFGH"),
+            "the code alone on its line: {err}"
+        );
+    }
+
+    #[test]
+    fn an_expired_code_has_its_own_message() {
+        let (env, _server, _rt) = setup(vec![error("expired_token")]);
+        let a = env
+            .run(&["auth", "login", "acme", "--flow", "device"])
+            .code(4);
+        assert!(
+            stderr(&a).contains("the code expired before the sign-in was approved"),
+            "{}",
+            stderr(&a)
+        );
+        assert!(!env.file("acme", "default").exists());
+    }
+}
