@@ -2,7 +2,7 @@
 //! detection on: a refresh token presented twice revokes the whole grant, so
 //! any second refresh with the same token would log the user out.
 
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 
 use chrono::TimeDelta;
 
@@ -36,18 +36,13 @@ fn spawn_all(env: &TestEnv, commands: &[Vec<&str>]) -> Vec<Output> {
     let children: Vec<_> = commands
         .iter()
         .map(|args| {
-            let mut cmd = Command::new(BIN);
-            cmd.env_clear()
-                .env("HOME", env.root.path().join("home"))
-                .env("CREDCTL_HOME", env.home())
+            env.command(BIN)
                 .args(args)
                 .stdin(Stdio::null())
                 .stdout(Stdio::piped())
-                .stderr(Stdio::piped());
-            for (k, v) in &env.vars {
-                cmd.env(k, v);
-            }
-            cmd.spawn().expect("spawn")
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("spawn")
         })
         .collect();
     // Every child has its own bound (the lock wait is 30 s, a refresh 60 s).

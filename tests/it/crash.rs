@@ -5,7 +5,7 @@
 //! `CREDCTL_CRASH_ITERATIONS=1000 cargo test --test it crash -- --nocapture`.
 
 use std::fs;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
 use crate::common::rotating::Rotating;
@@ -43,10 +43,8 @@ fn auth_refresh_killed_at_random_points_never_loses_the_credential() {
     let (mut kept_old, mut got_new) = (0, 0);
     let mut before = 0;
     for i in 0..iterations {
-        let mut child = Command::new(BIN)
-            .env_clear()
-            .env("HOME", env.root.path().join("home"))
-            .env("CREDCTL_HOME", env.home())
+        let mut child = env
+            .command(BIN)
             .args(["auth", "refresh", "acme"])
             .stdin(Stdio::null())
             .stdout(Stdio::null())

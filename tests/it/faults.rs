@@ -55,27 +55,18 @@ impl FullDisk {
     }
 
     fn run(&self, env: &TestEnv, args: &[&str], stdin: &str) -> Output {
-        let mut cmd = std::process::Command::new("sh");
-        cmd.env_clear()
-            .env("HOME", env.root.path().join("home"))
-            .env("CREDCTL_HOME", env.home());
-        for (k, v) in &env.vars {
-            cmd.env(k, v);
-        }
         let script = match &self.tmpfs {
             Some(tmpfs) => {
                 tmpfs.fill();
-                r#"printf '%s' "$STDIN" | exec "$@""#
+                r#"printf '%s' "$STDIN" | exec "$0" "$@""#
             }
-            None => r#"trap '' XFSZ; ulimit -f 0; printf '%s' "$STDIN" | exec "$@""#,
+            None => r#"trap '' XFSZ; ulimit -f 0; printf '%s' "$STDIN" | exec "$0" "$@""#,
         };
-        cmd.env("STDIN", stdin)
-            .arg("-c")
-            .arg(script)
-            .arg("sh")
-            .arg(BIN)
-            .args(args);
-        cmd.output().expect("sh")
+        env.sh(script)
+            .env("STDIN", stdin)
+            .args(args)
+            .output()
+            .expect("sh")
     }
 
     fn reason(&self) -> &'static str {

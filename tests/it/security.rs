@@ -155,14 +155,8 @@ fn the_error_record_is_private_under_umask_000() {
         ),
     );
     fake.token_answers(oauth_error(400, "invalid_grant", "bad"), None);
-    let out = std::process::Command::new("sh")
-        .env_clear()
-        .env("HOME", env.root.path().join("home"))
-        .env("CREDCTL_HOME", env.home())
-        .env("CREDCTL_NOW", NOW)
-        .arg("-c")
-        .arg(r#"umask 000; exec "$0" auth token acme"#)
-        .arg(BIN)
+    let out = env
+        .sh(r#"umask 000; exec "$0" auth token acme"#)
         .output()
         .expect("sh");
     assert_eq!(out.status.code(), Some(4));

@@ -2,7 +2,7 @@
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -13,15 +13,10 @@ use crate::common::*;
 #[test]
 fn files_are_0600_and_directories_0700_even_under_umask_000() {
     let env = TestEnv::new();
-    let mut sh = Command::new("sh");
-    sh.env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("HOME", env.root.path().join("home"))
-        .env("CREDCTL_HOME", env.home())
-        .arg("-c")
-        .arg(r#"umask 000; printf 'tok\n' | "$0" auth login acme --with-token && umask"#)
-        .arg(BIN);
-    let out = sh.output().expect("run sh");
+    let out = env
+        .sh(r#"umask 000; printf 'tok\n' | "$0" auth login acme --with-token && umask"#)
+        .output()
+        .expect("run sh");
     assert!(
         out.status.success(),
         "{}",
@@ -84,10 +79,8 @@ fn concurrent_writers_to_one_credential_leave_one_whole_file() {
     let env = TestEnv::new();
     let children: Vec<_> = (0..16)
         .map(|i| {
-            let mut child = Command::new(BIN)
-                .env_clear()
-                .env("HOME", env.root.path().join("home"))
-                .env("CREDCTL_HOME", env.home())
+            let mut child = env
+                .command(BIN)
                 .args(["auth", "login", "acme", "--with-token"])
                 .stdin(Stdio::piped())
                 .stdout(Stdio::null())

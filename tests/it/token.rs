@@ -88,13 +88,11 @@ fn without_account_the_only_account_is_used_and_several_are_listed() {
 
 #[test]
 fn a_closed_stdout_pipe_is_not_an_error() {
-    use std::process::{Command, Stdio};
+    use std::process::Stdio;
     let env = TestEnv::new();
     env.login_with_token("acme", "default", &"t".repeat(60_000));
-    let mut child = Command::new(BIN)
-        .env_clear()
-        .env("HOME", env.root.path().join("home"))
-        .env("CREDCTL_HOME", env.home())
+    let mut child = env
+        .command(BIN)
         .args(["auth", "token", "acme"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

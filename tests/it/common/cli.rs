@@ -2,7 +2,7 @@
 //! every wait bounded.
 
 use std::io::{BufRead, BufReader, Read};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::sync::mpsc::{self, Receiver};
 use std::time::{Duration, Instant};
 
@@ -35,12 +35,8 @@ impl TestEnv {
     }
 
     pub fn spawn_with_stdin(&self, args: &[&str], stdin: Option<&str>) -> Running {
-        let mut cmd = Command::new(BIN);
-        cmd.env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("HOME", self.root.path().join("home"))
-            .env("CREDCTL_HOME", self.home())
-            .args(args)
+        let mut cmd = self.command(BIN);
+        cmd.args(args)
             .stdin(if stdin.is_some() {
                 Stdio::piped()
             } else {
@@ -48,9 +44,6 @@ impl TestEnv {
             })
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        for (k, v) in &self.vars {
-            cmd.env(k, v);
-        }
         let mut child = cmd.spawn().expect("spawn credctl");
         if let Some(text) = stdin.filter(|t| !t.is_empty()) {
             use std::io::Write;

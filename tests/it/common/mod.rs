@@ -72,17 +72,31 @@ impl TestEnv {
         TokenStore::new(self.oauth_dir())
     }
 
-    /// The binary with nothing of the real environment but `PATH`.
-    pub fn cmd(&self) -> assert_cmd::Command {
-        let mut cmd = assert_cmd::Command::new(BIN);
+    /// `program` with nothing of the real environment but `PATH`, and this
+    /// environment's `HOME`, `CREDCTL_HOME` and extra variables.
+    pub fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> std::process::Command {
+        let mut cmd = std::process::Command::new(program);
         cmd.env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("HOME", self.root.path().join("home"))
-            .env("CREDCTL_HOME", self.home())
-            .timeout(std::time::Duration::from_secs(60));
+            .env("CREDCTL_HOME", self.home());
         for (k, v) in &self.vars {
             cmd.env(k, v);
         }
+        cmd
+    }
+
+    /// `sh -c script` in this environment, with `$0` the credctl binary.
+    pub fn sh(&self, script: &str) -> std::process::Command {
+        let mut cmd = self.command("sh");
+        cmd.arg("-c").arg(script).arg(BIN);
+        cmd
+    }
+
+    /// The binary in this environment, for assertions.
+    pub fn cmd(&self) -> assert_cmd::Command {
+        let mut cmd = assert_cmd::Command::from_std(self.command(BIN));
+        cmd.timeout(std::time::Duration::from_secs(60));
         cmd
     }
 
@@ -281,11 +295,8 @@ impl TestEnv {
     pub fn run_unprivileged(&self, args: &[&str], stdin: &str) -> std::process::Output {
         use std::io::Write;
         use std::os::unix::process::CommandExt;
-        let mut cmd = std::process::Command::new(BIN);
-        cmd.env_clear()
-            .env("HOME", self.root.path().join("home"))
-            .env("CREDCTL_HOME", self.home())
-            .args(args)
+        let mut cmd = self.command(BIN);
+        cmd.args(args)
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped());
