@@ -79,8 +79,13 @@ pub enum Error {
     #[error("not logged in to {id}; run `{}`", id.login_command())]
     NotLoggedIn { id: CredentialId },
 
-    #[error("{reason} for {id}; run `{}`", id.login_command())]
-    ReauthRequired { id: CredentialId, reason: String },
+    #[error("{reason}: {id}; run `{login}`")]
+    ReauthRequired {
+        id: CredentialId,
+        reason: String,
+        /// The command that makes a new credential.
+        login: String,
+    },
 
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -134,6 +139,25 @@ pub enum Error {
 }
 
 impl Error {
+    /// The exit code of several failures: the one that needs the most from a
+    /// person. A temporary failure heals by itself; a rejected refresh token
+    /// needs a login; bad configuration or storage needs a fix.
+    pub fn most_serious<'a>(errors: impl IntoIterator<Item = &'a Error>) -> Option<u8> {
+        let rank = |code: u8| match code {
+            exit::INTERNAL => 7,
+            exit::STORAGE => 6,
+            exit::CONFIG => 5,
+            exit::AUTH => 4,
+            exit::NOT_LOGGED_IN => 3,
+            exit::TEMPORARY => 2,
+            _ => 1,
+        };
+        errors
+            .into_iter()
+            .map(Error::exit_code)
+            .max_by_key(|c| rank(*c))
+    }
+
     /// The category of a failure, for the record `auth list` shows.
     pub fn category(&self) -> Option<Category> {
         match self {
@@ -208,7 +232,7 @@ pub enum StoreError {
     },
 
     #[error(
-        "another credctl process has held the lock on {} for {waited_secs} s; retry later, or check for a stuck credctl process",
+        "another credctl process has held the lock on {} for {waited_secs} s, perhaps waiting on a slow provider; retry later (a process that crashed releases its lock at once)",
         path.display()
     )]
     LockTimeout { path: PathBuf, waited_secs: u64 },
@@ -256,7 +280,7 @@ fn io_hint(err: &io::Error, path: &std::path::Path) -> String {
             "the file system is read-only; make it writable or set CREDCTL_HOME elsewhere".into()
         }
         io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded => {
-            "the disk is full; free some space and retry (nothing was changed)".into()
+            "the disk is full; free some space and retry (the file was left as it was)".into()
         }
         io::ErrorKind::IsADirectory => format!(
             "a directory stands where a file belongs; move {} away",

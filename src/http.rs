@@ -35,6 +35,9 @@ pub struct RetryPolicy {
     pub cap: Duration,
     /// A longer `Retry-After` ends the retries: waiting for it is not worth blocking a script.
     pub max_retry_after: Duration,
+    /// No retry starts a wait that would end later than this after the first
+    /// attempt, so that retries fit in the 60 s bound of a refresh.
+    pub budget: Duration,
 }
 
 impl Default for RetryPolicy {
@@ -44,6 +47,7 @@ impl Default for RetryPolicy {
             base: Duration::from_millis(250),
             cap: Duration::from_secs(5),
             max_retry_after: Duration::from_secs(30),
+            budget: Duration::from_secs(40),
         }
     }
 }
@@ -70,16 +74,20 @@ pub enum HttpError {
     )]
     NoAnswer { host: String, cause: String },
 
-    #[error("{host} answered HTTP {status}{}", after_attempts(*attempts))]
+    #[error(
+        "{host} answered HTTP {status}{}{}",
+        after_attempts(*attempts),
+        retry_after.map(|d| format!("; it asks to retry after {} s", d.as_secs())).unwrap_or_default()
+    )]
     Unavailable {
         host: String,
         status: StatusCode,
         attempts: u32,
-        /// What the server asked for, when it asked for more than we wait.
+        /// What the server asked for, when credctl did not wait that long.
         retry_after: Option<Duration>,
     },
 
-    #[error("{url} answered HTTP {status} with {what} instead of a JSON document")]
+    #[error("{url} answered HTTP {status} with {what}, not an OAuth answer")]
     UnexpectedBody {
         url: String,
         status: StatusCode,
@@ -144,11 +152,6 @@ impl Http {
         })
     }
 
-    pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
-        self.retry = retry;
-        self
-    }
-
     /// Sends a request with the retry rules above. A final 5xx/429, and any
     /// non-2xx answer that is not JSON, comes back as an error so that it is
     /// not mistaken for an OAuth error response.
@@ -160,6 +163,8 @@ impl Http {
             .map(|a| a.to_string())
             .unwrap_or_else(|| url.clone());
         let idempotent = matches!(*request.method(), Method::GET | Method::HEAD);
+        let started = tokio::time::Instant::now();
+        let fits = |delay: Duration| started.elapsed() + delay <= self.retry.budget;
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -186,8 +191,8 @@ impl Http {
                             cause: cause(&e),
                         }
                     };
-                    if (unsent || idempotent) && !last {
-                        let delay = self.retry.backoff(attempt - 1);
+                    let delay = self.retry.backoff(attempt - 1);
+                    if (unsent || idempotent) && !last && fits(delay) {
                         debug!(%method, %url, attempt, error = %error, ?delay, "transient failure, retrying");
                         tokio::time::sleep(delay).await;
                         continue;
@@ -199,9 +204,10 @@ impl Http {
             let status = response.status();
             if status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS {
                 let retry_after = retry_after(response.headers());
-                let too_long = retry_after.is_some_and(|d| d > self.retry.max_retry_after);
+                let delay = retry_after.unwrap_or_else(|| self.retry.backoff(attempt - 1));
+                let too_long =
+                    retry_after.is_some_and(|d| d > self.retry.max_retry_after) || !fits(delay);
                 if !last && !too_long {
-                    let delay = retry_after.unwrap_or_else(|| self.retry.backoff(attempt - 1));
                     debug!(%method, %url, attempt, %status, ?delay, "provider unavailable, retrying");
                     drop(response);
                     tokio::time::sleep(delay).await;
@@ -217,7 +223,8 @@ impl Http {
             }
             debug!(%method, %url, attempt, %status, "answered");
             let response = read_capped(response, &host).await?;
-            if !status.is_success() && !is_json_object(response.body()) {
+            // An error answer goes on to be read as an OAuth error only if it is one.
+            if !status.is_success() && !is_oauth_error(response.body()) {
                 return Err(HttpError::UnexpectedBody {
                     url,
                     status,
@@ -293,8 +300,8 @@ fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     Some(Duration::from_secs(secs.max(0).unsigned_abs()))
 }
 
-fn is_json_object(body: &[u8]) -> bool {
-    serde_json::from_slice::<serde_json::Value>(body).is_ok_and(|v| v.is_object())
+fn is_oauth_error(body: &[u8]) -> bool {
+    serde_json::from_slice::<serde_json::Value>(body).is_ok_and(|v| v["error"].is_string())
 }
 
 fn describe_body(headers: &HeaderMap, body: &[u8]) -> &'static str {
@@ -311,8 +318,10 @@ fn describe_body(headers: &HeaderMap, body: &[u8]) -> &'static str {
         || start.contains("<!doctype")
     {
         "an HTML page"
+    } else if serde_json::from_slice::<serde_json::Value>(body).is_ok() {
+        "JSON without an OAuth `error`"
     } else {
-        "a body"
+        "a body that is not JSON"
     }
 }
 
@@ -368,7 +377,8 @@ mod tests {
             "an HTML page"
         );
         assert_eq!(describe_body(&headers, b""), "an empty body");
-        assert!(!is_json_object(b"[1]"));
-        assert!(is_json_object(br#"{"error":"invalid_grant"}"#));
+        assert!(!is_oauth_error(b"[1]"));
+        assert!(!is_oauth_error(br#"{"message":"Not Found"}"#));
+        assert!(is_oauth_error(br#"{"error":"invalid_grant"}"#));
     }
 }

@@ -7,7 +7,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 use std::fmt::Display;
-use std::io::{self, BufRead, IsTerminal, Read, Write};
+use std::io::{self, IsTerminal, Write};
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -160,11 +160,8 @@ impl Interaction for Terminal {
         self.line(&format!("warning: {message}"));
     }
 
-    fn read_line(&self, prompt: &str) -> io::Result<Option<String>> {
+    fn paste_prompt(&self, prompt: &str) {
         note(prompt);
-        let mut line = String::new();
-        let n = io::stdin().lock().take(64 * 1024).read_line(&mut line)?;
-        Ok((n > 0).then_some(line))
     }
 }
 
@@ -180,7 +177,7 @@ pub fn init_logging(verbose: u8, directive: Option<&str>) {
         (0, None) => return,
         (0, Some(directive)) => directive.to_string(),
         (1, _) => "credctl=debug".to_string(),
-        _ => "credctl=trace,oauth2=debug,reqwest=debug,hyper_util=debug".to_string(),
+        _ => "credctl=trace,oauth2=debug,hyper_util=debug".to_string(),
     };
     let filter = match tracing_subscriber::EnvFilter::try_new(&directive) {
         Ok(filter) => filter,
@@ -314,6 +311,15 @@ fn render(rows: &[Vec<String>]) -> String {
         text.push('\n');
     }
     text
+}
+
+/// For sentences: `expires in 59m 12s`, `expired 3h ago`, `has no known expiry`.
+pub fn expiry(now: DateTime<Utc>, expires_at: Option<DateTime<Utc>>) -> String {
+    match expires_at {
+        None => "has no known expiry".to_string(),
+        Some(at) if at > now => format!("expires in {}", span(at - now)),
+        Some(at) => format!("expired {}", ago(now - at)),
+    }
 }
 
 /// `in 59m 12s`, `expired 3h ago`, `unknown`.

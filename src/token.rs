@@ -214,6 +214,15 @@ pub struct Entry {
 }
 
 impl Entry {
+    /// The command that makes this credential anew: a static token is
+    /// stored again with `--with-token`.
+    pub fn login_command(&self) -> String {
+        match self.credential {
+            Credential::OAuth(_) => self.id.login_command(),
+            Credential::Static(_) => format!("{} --with-token", self.id.login_command()),
+        }
+    }
+
     /// A credential logged in afresh: replaces the tokens of `previous` (if
     /// any) but keeps its metadata — creation time, refresh history and any
     /// field a newer credctl added.

@@ -34,7 +34,7 @@ pub fn run(ctx: &Context, args: ListArgs) -> Result<(), Error> {
                 status: c.freshness(now, None).as_str(),
                 expires_at: c.expires_at(),
                 expires_in: c.expires_at().map(|at| (at - now).num_seconds()),
-                refreshable: c.refresh_token().is_some(),
+                refreshable: c.can_refresh(),
                 scopes: c.scopes().to_vec(),
                 created_at: m.created_at,
                 updated_at: m.updated_at,

@@ -45,9 +45,9 @@ pub fn run(ctx: &Context, args: LoginArgs) -> Result<(), Error> {
         }
     })?;
     let now = ctx.now();
-    let expires = output::countdown(now, entry.credential.expires_at());
+    let expires = output::expiry(now, entry.credential.expires_at());
     output::note(format_args!(
-        "Logged in to {}. The token expires {expires}; {}.",
+        "Logged in to {}. The token {expires}; {}.",
         entry.id,
         if entry.credential.can_refresh() {
             "credctl will refresh it"
@@ -70,10 +70,10 @@ fn with_token(ctx: &Context, id: CredentialId) -> Result<(), Error> {
     let expires_at = credential.expires_at();
     let entry = manager::save_login(&ctx.store, id, credential, now, &Terminal::default())?;
     output::note(format_args!(
-        "Stored a token for {} in {} (expires: {}).",
+        "Stored a token for {} in {}; it {}.",
         entry.id,
         ctx.store.path_of(&entry.id).display(),
-        output::countdown(now, expires_at)
+        output::expiry(now, expires_at)
     ));
     Ok(())
 }

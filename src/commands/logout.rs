@@ -33,14 +33,17 @@ pub fn run(ctx: &Context, args: LogoutArgs) -> Result<(), Error> {
         ));
         return Ok(());
     }
-    let online = if args.local_only {
-        None
-    } else {
-        Some(ctx.online()?)
-    };
+    // Built at the first credential that can be revoked: a static token or
+    // --local-only needs neither the config nor the network.
+    let mut online = Network::NotYet;
     let mut failed = Vec::new();
     for id in &ids {
-        match remove(ctx, online.as_ref(), id) {
+        let network = if args.local_only {
+            None
+        } else {
+            Some(&mut online)
+        };
+        match remove(ctx, network, id) {
             Ok(true) => {}
             Ok(false) if !args.all => return Err(Error::NotLoggedIn { id: id.clone() }),
             Ok(false) => {}
@@ -51,7 +54,7 @@ pub fn run(ctx: &Context, args: LogoutArgs) -> Result<(), Error> {
             }
         }
     }
-    match failed.iter().map(Error::exit_code).max() {
+    match Error::most_serious(&failed) {
         None => Ok(()),
         Some(code) => Err(Error::Incomplete {
             what: "credentials could not be removed",
@@ -62,14 +65,47 @@ pub fn run(ctx: &Context, args: LogoutArgs) -> Result<(), Error> {
     }
 }
 
-/// Revokes (unless `online` is `None`) and deletes one credential under its
+enum Network {
+    NotYet,
+    Ready(Box<Online>),
+    /// The config or the HTTP client could not be set up; said once.
+    Unavailable,
+}
+
+impl Network {
+    fn get(&mut self, ctx: &Context) -> Option<&Online> {
+        if let Network::NotYet = self {
+            *self = match ctx.online() {
+                Ok(online) => Network::Ready(Box::new(online)),
+                Err(e) => {
+                    output::warn(format_args!(
+                        "{e}
+credentials will be deleted without revoking them"
+                    ));
+                    Network::Unavailable
+                }
+            };
+        }
+        match self {
+            Network::Ready(online) => Some(online),
+            _ => None,
+        }
+    }
+}
+
+/// Revokes (unless `network` is `None`) and deletes one credential under its
 /// lock; `false` when there was none.
-fn remove(ctx: &Context, online: Option<&Online>, id: &CredentialId) -> Result<bool, Error> {
+fn remove(ctx: &Context, network: Option<&mut Network>, id: &CredentialId) -> Result<bool, Error> {
     let terminal = Terminal::default();
     let guard = manager::lock(&ctx.store, id, &terminal)?;
-    if let Some(online) = online {
+    if let Some(network) = network {
         match ctx.store.load(id) {
-            Ok(Some(entry)) => revoke(online, id, &entry.credential),
+            Ok(Some(entry)) if matches!(entry.credential, Credential::Static(_)) => {}
+            Ok(Some(entry)) => {
+                if let Some(online) = network.get(ctx) {
+                    revoke(online, id, &entry.credential);
+                }
+            }
             Ok(None) => return Ok(false),
             Err(e) => output::warn(format_args!(
                 "{e}\nit cannot be revoked at the provider; deleting it locally"
@@ -87,9 +123,6 @@ fn remove(ctx: &Context, online: Option<&Online>, id: &CredentialId) -> Result<b
 }
 
 fn revoke(online: &Online, id: &CredentialId, credential: &Credential) {
-    if matches!(credential, Credential::Static(_)) {
-        return;
-    }
     if online.registry.get(&id.provider).is_none() {
         output::warn(format_args!(
             "{} is not a configured provider, so its token could not be revoked; it stays valid at the provider until it expires",

@@ -2,17 +2,17 @@
 
 use crate::cli::RefreshArgs;
 use crate::commands::{Context, Online};
-use crate::error::{Error, exit};
+use crate::error::Error;
 use crate::manager;
 use crate::output::{self, Terminal};
 use crate::provider::RefreshMode;
-use crate::token::Entry;
+use crate::token::{Credential, Entry};
 
 pub fn run(ctx: &Context, args: RefreshArgs) -> Result<(), Error> {
-    let online = ctx.online()?;
     if let Some(provider) = &args.provider {
         let entry = manager::load_for_reading(&ctx.store, provider, args.account.as_ref())?;
-        return refresh_one(ctx, &online, &entry);
+        check_refreshable(&entry)?;
+        return refresh_one(ctx, &ctx.online()?, &entry);
     }
     let listing = ctx.store.list()?;
     let mut failures: Vec<Error> = listing.problems.into_iter().map(Error::from).collect();
@@ -20,6 +20,7 @@ pub fn run(ctx: &Context, args: RefreshArgs) -> Result<(), Error> {
         output::error(problem);
     }
     let total = listing.entries.len() + failures.len();
+    let mut online = None;
     for (entry, _) in &listing.entries {
         if !entry.credential.can_refresh() {
             output::note(format_args!(
@@ -28,22 +29,41 @@ pub fn run(ctx: &Context, args: RefreshArgs) -> Result<(), Error> {
             ));
             continue;
         }
-        if let Err(e) = refresh_one(ctx, &online, entry) {
+        let outcome = match &online {
+            Some(online) => refresh_one(ctx, online, entry),
+            None => ctx
+                .online()
+                .and_then(|o| refresh_one(ctx, online.insert(o), entry)),
+        };
+        if let Err(e) = outcome {
             output::error(&e);
             failures.push(e);
         }
     }
-    match failures
-        .iter()
-        .map(Error::exit_code)
-        .max_by_key(|c| severity(*c))
-    {
+    match Error::most_serious(&failures) {
         None => Ok(()),
         Some(code) => Err(Error::Incomplete {
             what: "credentials could not be refreshed",
             failed: failures.len(),
             total,
             code,
+        }),
+    }
+}
+
+/// Only OAuth credentials with a refresh token (or client credentials) can be refreshed.
+fn check_refreshable(entry: &Entry) -> Result<(), Error> {
+    match &entry.credential {
+        _ if entry.credential.can_refresh() => Ok(()),
+        Credential::Static(_) => Err(Error::Usage(format!(
+            "{} holds a static token, which cannot be refreshed; store a new one with `{}`",
+            entry.id,
+            entry.login_command()
+        ))),
+        Credential::OAuth(_) => Err(Error::ReauthRequired {
+            id: entry.id.clone(),
+            reason: "the provider issued no refresh token, so it cannot be refreshed".into(),
+            login: entry.login_command(),
         }),
     }
 }
@@ -56,28 +76,17 @@ fn refresh_one(ctx: &Context, online: &Online, entry: &Entry) -> Result<(), Erro
             .refresh(entry, RefreshMode::Force, ctx.clock(), &terminal)
             .await
     })?;
-    let expires = output::countdown(ctx.now(), refreshed.entry.credential.expires_at());
+    let expires = output::expiry(ctx.now(), refreshed.entry.credential.expires_at());
     if refreshed.by_us {
-        output::note(format_args!("Refreshed {} (expires {expires}).", entry.id));
+        output::note(format_args!(
+            "Refreshed {}; the new token {expires}.",
+            entry.id
+        ));
     } else {
         output::note(format_args!(
-            "{} was refreshed by another credctl process meanwhile (expires {expires}).",
+            "{} was refreshed by another credctl process meanwhile; the token {expires}.",
             entry.id
         ));
     }
     Ok(())
-}
-
-/// Which failure decides the exit code of `--all`: the one that needs the
-/// most from a person. A transient failure heals by itself; a rejected
-/// refresh token needs a login; bad configuration or storage needs a fix.
-fn severity(code: u8) -> u8 {
-    match code {
-        exit::INTERNAL => 6,
-        exit::STORAGE => 5,
-        exit::CONFIG => 4,
-        exit::AUTH => 3,
-        exit::TEMPORARY => 2,
-        _ => 1,
-    }
 }

@@ -43,18 +43,21 @@ pub fn run(ctx: &Context, args: TokenArgs) -> Result<(), Error> {
         }
         Freshness::Expiring | Freshness::Expired => {}
     }
-    let still_valid = freshness == Freshness::Expiring;
-    if !credential.can_refresh() {
+    let outcome = if credential.can_refresh() {
+        refresh(ctx, &entry, min_valid)
+    } else {
         let error = Error::ReauthRequired {
             id: entry.id.clone(),
             reason: format!(
-                "the token expires {} and there is no refresh token",
-                output::countdown(now, credential.expires_at())
+                "the token {} and there is no refresh token",
+                output::expiry(now, credential.expires_at())
             ),
+            login: entry.login_command(),
         };
-        return soft(still_valid, &entry, error, now);
-    }
-    match refresh(ctx, &entry, min_valid) {
+        record(ctx, &entry, &error);
+        Err(error)
+    };
+    match outcome {
         Ok(fresh) => {
             let now = ctx.now();
             if matches!(
@@ -62,30 +65,27 @@ pub fn run(ctx: &Context, args: TokenArgs) -> Result<(), Error> {
                 Freshness::Expiring | Freshness::Expired
             ) {
                 output::warn(format_args!(
-                    "the new token for {} expires {}, sooner than asked",
+                    "the new token for {} {}, sooner than asked",
                     fresh.id,
-                    output::countdown(now, fresh.credential.expires_at())
+                    output::expiry(now, fresh.credential.expires_at())
                 ));
             }
             output::token(fresh.credential.access_token())
         }
-        Err(error) => soft(still_valid, &entry, error, ctx.now()),
+        Err(error) => soft(ctx, &entry, error),
     }
 }
 
 fn refresh(ctx: &Context, seen: &Entry, min_valid: Option<TimeDelta>) -> Result<Entry, Error> {
     debug!("less than the margin is left: refreshing");
-    let online = ctx.online()?;
+    let online = ctx.online().inspect_err(|e| record(ctx, seen, e))?;
     let terminal = Terminal::default();
     online.runtime.block_on(async {
-        let provider = match online.provider(&seen.id.provider).await {
-            Ok(provider) => provider,
-            Err(error) => {
-                // Not recorded under the provider's lock: nothing was sent.
-                let _ = manager::record_failure(&ctx.store, &seen.id, &error, ctx.now(), &terminal);
-                return Err(error);
-            }
-        };
+        let provider = online
+            .provider(&seen.id.provider)
+            .await
+            .inspect_err(|e| record(ctx, seen, e))?;
+        // A failure from here on is recorded under the credential's lock.
         let refreshed = provider
             .refresh(
                 seen,
@@ -98,21 +98,31 @@ fn refresh(ctx: &Context, seen: &Entry, min_valid: Option<TimeDelta>) -> Result<
     })
 }
 
+/// Records a failure met before a refresh could be sent, for `auth list`.
+fn record(ctx: &Context, entry: &Entry, error: &Error) {
+    if let Err(e) = manager::record_failure(
+        &ctx.store,
+        &entry.id,
+        error,
+        ctx.now(),
+        &Terminal::default(),
+    ) {
+        debug!(error = %e, "could not record the failure");
+    }
+}
+
 /// A failed refresh of a token that is still valid: print it and warn.
-/// Only an expired token turns a failure into a non-zero exit.
-fn soft(
-    still_valid: bool,
-    entry: &Entry,
-    error: Error,
-    now: chrono::DateTime<chrono::Utc>,
-) -> Result<(), Error> {
-    if !still_valid {
+/// Only an expired token turns a failure into a non-zero exit — checked
+/// again now, as the failed attempt may have outlived the token.
+fn soft(ctx: &Context, entry: &Entry, error: Error) -> Result<(), Error> {
+    let now = ctx.now();
+    if entry.credential.expires_at().is_none_or(|at| at <= now) {
         return Err(error);
     }
     output::warn(format_args!(
-        "{error}\nprinting the current token of {}, which is still valid (expires {})",
+        "{error}\nprinting the current token of {}, which {}",
         entry.id,
-        output::countdown(now, entry.credential.expires_at())
+        output::expiry(now, entry.credential.expires_at())
     ));
     output::token(entry.credential.access_token())
 }

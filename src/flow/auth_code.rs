@@ -123,6 +123,7 @@ impl Request<'_> {
     ) -> Result<TokenResponse, FlowError> {
         let client = self.settings.oauth_client();
         let send = sender(http);
+        let sent = [code.secret().clone(), verifier.secret().clone()];
         client
             .exchange_code(code)
             .map_err(|e| FlowError::new(Category::Configuration, e.to_string()))?
@@ -130,7 +131,7 @@ impl Request<'_> {
             .set_redirect_uri(redirect_cow(redirect))
             .request_async(&send)
             .await
-            .map_err(classify)
+            .map_err(|e| self.settings.scrub(classify(e), &[&sent[0], &sent[1]]))
     }
 
     /// The browser flow: listen, send the person to the provider, wait for
@@ -155,7 +156,14 @@ impl Request<'_> {
                 ),
             ));
         }
-        let listener = Listener::bind(configured.port().unwrap_or(0), configured.path())
+        // Listen where the redirect goes: ::1 for [::1], else 127.0.0.1
+        // (also for `localhost`, which RFC 8252 §8.3 advises against).
+        let ip = match configured.host() {
+            Some(url::Host::Ipv6(ip)) => std::net::IpAddr::V6(ip),
+            Some(url::Host::Ipv4(ip)) => std::net::IpAddr::V4(ip),
+            _ => std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
+        };
+        let listener = Listener::bind(ip, configured.port().unwrap_or(0), configured.path())
             .await
             .map_err(|e| {
                 FlowError::new(
@@ -224,8 +232,9 @@ impl Request<'_> {
         let prepared = self.prepare(&redirect)?;
         let opened = open_browser && webbrowser::open(prepared.url.as_str()).is_ok();
         ui.authorization_url(&prepared.url, opened);
-        let line = ui
-            .read_line("Paste the code, or the whole URL the browser was sent to:")
+        ui.paste_prompt("Paste the code, or the whole URL the browser was sent to:");
+        let line = read_stdin_line()
+            .await
             .map_err(|e| {
                 FlowError::new(
                     Category::ReauthRequired,
@@ -236,19 +245,32 @@ impl Request<'_> {
             .filter(|l| !l.is_empty())
             .ok_or_else(|| FlowError::new(Category::ReauthRequired, "no code was pasted"))?;
         let code = match parse_pasted(&line) {
+            // A bare code: the page the provider sent the browser to showed only that.
             Pasted::Code(code) => AuthorizationCode::new(code),
-            Pasted::Redirect(mut query) => {
-                // Without `state` the redirect page showed only the code; with
-                // it, it must match.
-                if !query.iter().any(|(k, _)| k == "state") {
-                    query.push(("state".into(), prepared.state.secret().clone()));
-                }
-                self.check(&query, &prepared.state)?
-            }
+            // A redirect URL carries the state we sent, and it must match.
+            Pasted::Redirect(query) => self.check(&query, &prepared.state)?,
         };
         self.exchange(http, code, prepared.verifier, &redirect)
             .await
     }
+}
+
+/// One line of stdin, read on a thread of its own so that the sign-in stays
+/// responsive to Ctrl-C while the person types (the thread ends with the process).
+async fn read_stdin_line() -> std::io::Result<Option<String>> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    std::thread::spawn(move || {
+        use std::io::{BufRead, Read};
+        let mut line = String::new();
+        let read = std::io::stdin()
+            .lock()
+            .take(64 * 1024)
+            .read_line(&mut line)
+            .map(|n| (n > 0).then_some(line));
+        let _ = tx.send(read);
+    });
+    rx.await
+        .unwrap_or_else(|_| Err(std::io::Error::other("the reader stopped")))
 }
 
 enum Pasted {

@@ -23,5 +23,5 @@ pub async fn run(
         .add_scopes(scopes(requested_scopes))
         .request_async(&send)
         .await
-        .map_err(classify)
+        .map_err(|e| settings.scrub(classify(e), &[]))
 }

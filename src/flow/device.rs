@@ -24,6 +24,7 @@ const GRANT_TYPE: &str = "urn:ietf:params:oauth:grant-type:device_code";
 const SLOW_DOWN_STEP: Duration = Duration::from_secs(5);
 /// Connection failures while polling are retried with this ceiling on the interval.
 const MAX_INTERVAL: Duration = Duration::from_secs(60);
+const MAX_CODE_LIFETIME: Duration = Duration::from_secs(24 * 3600);
 
 pub async fn run(
     settings: &ClientSettings,
@@ -44,11 +45,9 @@ pub async fn run(
         .verification_uri_complete()
         .map(|u| u.secret().clone())
         .unwrap_or_else(|| details.verification_uri().to_string());
-    ui.device_code(
-        &verification,
-        details.user_code().secret(),
-        details.expires_in(),
-    );
+    // A code is good for minutes; an absurd `expires_in` is capped, not trusted.
+    let lifetime = details.expires_in().min(MAX_CODE_LIFETIME);
+    ui.device_code(&verification, details.user_code().secret(), lifetime);
 
     let token_url = settings.endpoints.token.as_ref().ok_or_else(|| {
         FlowError::new(
@@ -56,9 +55,9 @@ pub async fn run(
             "the provider has no token endpoint",
         )
     })?;
-    let deadline = Instant::now() + details.expires_in();
+    let deadline = Instant::now() + lifetime;
     let mut interval = details.interval().max(Duration::from_secs(1));
-    ui.device_waiting(details.expires_in(), interval);
+    ui.device_waiting(lifetime, interval);
     let outcome = async {
         loop {
             tokio::time::sleep(interval).await;
@@ -85,23 +84,30 @@ pub async fn run(
                 }
                 Err(e) => return Err(e.into()),
             };
-            if response.status().is_success() {
-                return serde_json::from_slice::<TokenResponse>(response.body()).map_err(|_| {
-                    FlowError::new(
+            // An `error` field decides, whatever the status: GitHub answers
+            // authorization_pending with HTTP 200.
+            let error = match serde_json::from_slice::<OAuthErrorBody>(response.body()) {
+                Ok(error) => error,
+                Err(_) if response.status().is_success() => {
+                    return serde_json::from_slice::<TokenResponse>(response.body()).map_err(
+                        |_| {
+                            FlowError::new(
+                                Category::InvalidResponse,
+                                "the provider's answer is not a valid token response",
+                            )
+                        },
+                    );
+                }
+                Err(_) => {
+                    return Err(FlowError::new(
                         Category::InvalidResponse,
-                        "the provider's answer is not a valid token response",
-                    )
-                });
-            }
-            let error: OAuthErrorBody = serde_json::from_slice(response.body()).map_err(|_| {
-                FlowError::new(
-                    Category::InvalidResponse,
-                    format!(
-                        "the provider answered HTTP {} without an OAuth error",
-                        response.status()
-                    ),
-                )
-            })?;
+                        format!(
+                            "the provider answered HTTP {} without an OAuth error",
+                            response.status()
+                        ),
+                    ));
+                }
+            };
             match error.error.as_str() {
                 "authorization_pending" => {}
                 "slow_down" => {
@@ -115,7 +121,10 @@ pub async fn run(
                     ));
                 }
                 "expired_token" => return Err(expired()),
-                other => return Err(provider_error(other, error.error_description.as_deref())),
+                other => {
+                    let e = provider_error(other, error.error_description.as_deref());
+                    return Err(settings.scrub(e, &[details.device_code().secret()]));
+                }
             }
         }
     }

@@ -7,7 +7,7 @@
 //! blocks nor ends the wait; request heads are bounded in size and time.
 
 use std::io;
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -29,9 +29,13 @@ pub struct Callback {
 }
 
 impl Listener {
-    /// Listens on 127.0.0.1:`port` (0: any free port) for requests to `path`.
-    pub async fn bind(port: u16, path: &str) -> io::Result<Listener> {
-        let listener = TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, port))).await?;
+    /// Listens on the loopback address `ip`, `port` (0: any free port), for
+    /// requests to `path`.
+    pub async fn bind(ip: IpAddr, port: u16, path: &str) -> io::Result<Listener> {
+        if !ip.is_loopback() {
+            return Err(io::Error::other(format!("{ip} is not a loopback address")));
+        }
+        let listener = TcpListener::bind(SocketAddr::from((ip, port))).await?;
         Ok(Listener {
             listener,
             path: path.to_string(),
@@ -64,7 +68,8 @@ impl Listener {
 }
 
 impl Callback {
-    pub fn param(&self, key: &str) -> Option<&str> {
+    #[cfg(test)]
+    fn param(&self, key: &str) -> Option<&str> {
         self.query
             .iter()
             .find(|(k, _)| k == key)
@@ -146,7 +151,9 @@ mod tests {
 
     #[tokio::test]
     async fn hands_over_the_callback_and_ignores_the_rest() {
-        let listener = Listener::bind(0, "/callback").await.expect("bind");
+        let listener = Listener::bind(std::net::Ipv4Addr::LOCALHOST.into(), 0, "/callback")
+            .await
+            .expect("bind");
         let port = listener.port().expect("port");
         let client = tokio::spawn(async move {
             // A pre-connect that sends nothing, then a favicon request, then the redirect.

@@ -73,6 +73,12 @@ pub type OAuthClient = oauth2::Client<
 >;
 
 impl ClientSettings {
+    /// [`FlowError::scrub`] with the client secret and the given secrets.
+    pub fn scrub(&self, error: FlowError, sent: &[&str]) -> FlowError {
+        let secret = self.client_secret.as_ref().map(|s| s.expose().as_str());
+        error.scrub(sent).scrub(&[secret.unwrap_or_default()])
+    }
+
     pub fn oauth_client(&self) -> OAuthClient {
         let client = oauth2::Client::new(ClientId::new(self.client_id.clone()))
             .set_auth_uri_option(self.endpoints.authorization.clone().map(AuthUrl::from_url))
@@ -191,6 +197,15 @@ impl FlowError {
             message: message.into(),
         }
     }
+
+    /// Blanks out the secrets that were sent: a provider's error text may
+    /// quote them back, and this text reaches stderr and `auth list`.
+    pub fn scrub(mut self, secrets: &[&str]) -> Self {
+        for secret in secrets.iter().filter(|s| s.len() >= 4) {
+            self.message = self.message.replace(secret, "***");
+        }
+        self
+    }
 }
 
 impl From<HttpError> for FlowError {
@@ -241,7 +256,13 @@ pub(crate) struct OAuthErrorBody {
 /// An OAuth error code from the provider (RFC 6749 §5.2, RFC 8628 §3.5).
 pub fn provider_error(code: &str, description: Option<&str>) -> FlowError {
     let category = match code {
-        "invalid_grant" | "access_denied" | "expired_token" => Category::ReauthRequired,
+        // With GitHub's names for a dead refresh token, code or device code.
+        "invalid_grant"
+        | "access_denied"
+        | "expired_token"
+        | "bad_refresh_token"
+        | "bad_verification_code"
+        | "incorrect_device_code" => Category::ReauthRequired,
         "temporarily_unavailable" | "server_error" => Category::Transient,
         // invalid_client, unauthorized_client, invalid_request, invalid_scope,
         // unsupported_grant_type and anything else: the request was wrong.
@@ -297,8 +318,8 @@ pub trait Interaction {
     fn device_done(&self);
     /// A passing problem the flow recovers from.
     fn warn(&self, message: &str);
-    /// A line typed by the person (the paste flow). `None` at end of input.
-    fn read_line(&self, prompt: &str) -> std::io::Result<Option<String>>;
+    /// Asks for the pasted code (the paste flow); the flow reads stdin.
+    fn paste_prompt(&self, prompt: &str);
 }
 
 pub(crate) fn redirect_cow(url: &Url) -> Cow<'static, oauth2::RedirectUrl> {

@@ -21,5 +21,5 @@ pub async fn run(
         .map_err(|e| FlowError::new(Category::Configuration, e.to_string()))?
         .request_async(&send)
         .await
-        .map_err(classify)
+        .map_err(|e| settings.scrub(classify(e), &[refresh_token.expose()]))
 }

@@ -24,14 +24,15 @@ pub async fn run(
     if response.status().is_success() {
         return Ok(());
     }
-    match serde_json::from_slice::<OAuthErrorBody>(response.body()) {
-        Ok(e) => Err(provider_error(&e.error, e.error_description.as_deref())),
-        Err(_) => Err(FlowError::new(
+    let error = match serde_json::from_slice::<OAuthErrorBody>(response.body()) {
+        Ok(e) => provider_error(&e.error, e.error_description.as_deref()),
+        Err(_) => FlowError::new(
             crate::error::Category::InvalidResponse,
             format!(
                 "the revocation endpoint answered HTTP {}",
                 response.status()
             ),
-        )),
-    }
+        ),
+    };
+    Err(settings.scrub(error, &[token.expose()]))
 }

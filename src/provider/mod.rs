@@ -122,14 +122,6 @@ impl Provider {
         Ok(())
     }
 
-    pub fn name(&self) -> &Name {
-        &self.config.name
-    }
-
-    pub fn config(&self) -> &ProviderConfig {
-        &self.config
-    }
-
     pub fn flows(&self) -> Vec<FlowKind> {
         self.endpoints.flows(self.config.client_secret.is_some())
     }
@@ -361,7 +353,7 @@ impl Provider {
         }
         debug!(
             expires_at = ?entry.credential.expires_at(),
-            rotated = entry.credential.refresh_token() != current_refresh(seen),
+            rotated = entry.credential.refresh_token() != seen.credential.refresh_token(),
             "refreshed"
         );
         Ok(Refreshed { entry, by_us: true })
@@ -402,26 +394,35 @@ impl Provider {
             return Ok(false);
         };
         let settings = self.settings()?;
-        if let Some(refresh_token) = &token.refresh_token {
+        let revoke_both = async {
+            if let Some(refresh_token) = &token.refresh_token {
+                revoke::run(
+                    &settings,
+                    &self.http,
+                    endpoint,
+                    refresh_token,
+                    "refresh_token",
+                )
+                .await?;
+            }
             revoke::run(
                 &settings,
                 &self.http,
                 endpoint,
-                refresh_token,
-                "refresh_token",
+                &token.access_token,
+                "access_token",
             )
             .await
+        };
+        tokio::time::timeout(REFRESH_TIMEOUT, revoke_both)
+            .await
+            .unwrap_or_else(|_| {
+                Err(FlowError::new(
+                    Category::Transient,
+                    format!("no answer within {} s", REFRESH_TIMEOUT.as_secs()),
+                ))
+            })
             .map_err(|e| self.failed("revocation of", id, e))?;
-        }
-        revoke::run(
-            &settings,
-            &self.http,
-            endpoint,
-            &token.access_token,
-            "access_token",
-        )
-        .await
-        .map_err(|e| self.failed("revocation of", id, e))?;
         Ok(true)
     }
 
@@ -449,10 +450,6 @@ impl Provider {
             hint,
         }
     }
-}
-
-fn current_refresh(entry: &Entry) -> Option<&crate::secret::Secret<String>> {
-    entry.credential.refresh_token()
 }
 
 /// The new token set: what the response carries, and from the old set what

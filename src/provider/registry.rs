@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use url::Url;
 
-use crate::error::Error;
+use crate::error::{Error, StoreError};
 use crate::http::Http;
 use crate::name::Name;
 use crate::provider::Provider;
@@ -71,6 +71,10 @@ impl Registry {
                 message: describe_toml_error(&e, &text),
                 path: config_path.clone(),
             })?;
+            // A client secret is a secret: refused where others can read it, as ssh does.
+            if file.providers.values().any(|p| p.client_secret.is_some()) {
+                refuse_if_shared(&config_path)?;
+            }
             for (key, entry) in file.providers {
                 let err = |message: String| Error::Config {
                     path: config_path.clone(),
@@ -204,6 +208,24 @@ fn merge(
         }
     }
     Ok(p)
+}
+
+fn refuse_if_shared(path: &Path) -> Result<(), Error> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::metadata(path).map_err(|e| Error::Config {
+        path: path.to_path_buf(),
+        message: format!("cannot read it: {e}"),
+    })?;
+    let mode = meta.mode() & 0o7777;
+    if mode & 0o077 != 0 {
+        return Err(StoreError::Insecure {
+            path: path.to_path_buf(),
+            mode,
+            is_dir: false,
+        }
+        .into());
+    }
+    Ok(())
 }
 
 /// The parse error with its line and column, without quoting the file: it

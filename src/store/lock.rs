@@ -12,7 +12,7 @@
 use std::fs::{File, OpenOptions};
 use std::io;
 use std::os::unix::fs::OpenOptionsExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -24,7 +24,6 @@ use crate::name::CredentialId;
 #[derive(Debug)]
 pub struct LockGuard {
     id: CredentialId,
-    path: PathBuf,
     // Closing the file releases the lock.
     _file: File,
 }
@@ -32,10 +31,6 @@ pub struct LockGuard {
 impl LockGuard {
     pub fn id(&self) -> &CredentialId {
         &self.id
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.path
     }
 }
 
@@ -57,7 +52,6 @@ pub fn acquire(
         .map_err(|e| StoreError::io("open the lock file", path, e))?;
     let guard = |file| LockGuard {
         id: id.clone(),
-        path: path.to_path_buf(),
         _file: file,
     };
     match fs2::FileExt::try_lock_exclusive(&file) {

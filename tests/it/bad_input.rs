@@ -33,7 +33,16 @@ fn an_unknown_provider_exits_6_with_the_lines_to_add() {
         err.contains("unknown provider nosuch") && err.contains("[providers.nosuch]"),
         "{err}"
     );
-    env.login_with_token("nosuch", "default", "t");
+    env.seed_oauth(
+        "nosuch",
+        "default",
+        oauth(
+            "at",
+            Some("rt"),
+            "2026-06-01T11:00:00Z",
+            Some("2026-06-01T12:00:00Z"),
+        ),
+    );
     let a = env.run(&["auth", "refresh", "nosuch"]).code(6);
     assert!(
         stderr(&a).contains("unknown provider nosuch"),

@@ -277,6 +277,25 @@ fn paste_flow_takes_a_bare_code_and_checks_a_pasted_state() {
     let done = running.finish(LOGIN_WAIT);
     assert_eq!(done.code, Some(4), "{}", done.stderr);
     assert!(!env.file("idp", "b").exists());
+
+    // A pasted URL must carry the state: dropping it does not skip the check.
+    let mut running =
+        env.spawn_interactive(&["auth", "login", "idp", "--flow", "paste", "--account", "c"]);
+    let url = running.line("authorization URL", is_authorize_url(&idp));
+    let redirect = reqwest::Url::parse(&idp.authorize(&url, "carol")).expect("url");
+    let mut stripped = redirect.clone();
+    stripped
+        .query_pairs_mut()
+        .clear()
+        .extend_pairs(redirect.query_pairs().filter(|(k, _)| k != "state"));
+    running.type_line(stripped.as_str());
+    let done = running.finish(LOGIN_WAIT);
+    assert_eq!(done.code, Some(4), "{}", done.stderr);
+    assert!(
+        done.stderr.contains("state does not match"),
+        "{}",
+        done.stderr
+    );
 }
 
 #[test]
@@ -451,6 +470,20 @@ mod device_faults {
             err.lines().any(|l| l == "ABCD-EFGH"),
             "the code alone on its line: {err}"
         );
+    }
+
+    #[test]
+    fn a_pending_answer_with_http_200_keeps_polling() {
+        // GitHub answers authorization_pending with HTTP 200.
+        let pending =
+            ResponseTemplate::new(200).set_body_json(json!({ "error": "authorization_pending" }));
+        let tokens = ResponseTemplate::new(200).set_body_json(json!({
+            "access_token": "at", "token_type": "bearer"
+        }));
+        let (env, _server, _rt) = setup(vec![pending, tokens]);
+        env.run(&["auth", "login", "acme", "--flow", "device"])
+            .success();
+        env.run(&["auth", "token", "acme"]).success().stdout("at\n");
     }
 
     #[test]

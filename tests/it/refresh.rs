@@ -489,3 +489,87 @@ fn inside_the_margin_a_lock_timeout_still_prints_the_valid_token() {
         .success()
         .stdout("at-old\n");
 }
+
+#[test]
+fn githubs_name_for_a_dead_refresh_token_asks_for_a_login() {
+    let (env, fake) = setup(EXPIRED);
+    // GitHub answers errors with HTTP 200.
+    fake.token_answers(
+        ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "error": "bad_refresh_token", "error_description": "The refresh token passed is incorrect or expired."
+        })),
+        None,
+    );
+    let a = env.run(&["auth", "token", "acme"]).code(4);
+    assert!(
+        stderr(&a).contains("run `credctl auth login acme`"),
+        "{}",
+        stderr(&a)
+    );
+}
+
+#[test]
+fn a_provider_quoting_the_refresh_token_back_does_not_leak_it() {
+    let (env, fake) = setup(EXPIRED);
+    fake.token_answers(
+        oauth_error(400, "invalid_grant", "refresh token rt-old is revoked"),
+        None,
+    );
+    let a = env.run(&["auth", "token", "acme"]).code(4);
+    assert!(!stderr(&a).contains("rt-old"), "{}", stderr(&a));
+    assert!(
+        stderr(&a).contains("refresh token *** is revoked"),
+        "{}",
+        stderr(&a)
+    );
+    let listing = stdout(&env.run(&["auth", "list", "--json"]).success());
+    assert!(!listing.contains("rt-old"), "{listing}");
+}
+
+#[test]
+fn a_json_404_without_an_oauth_error_is_a_configuration_problem() {
+    let (env, fake) = setup(EXPIRED);
+    fake.token_answers(
+        ResponseTemplate::new(404).set_body_json(serde_json::json!({"message": "Not Found"})),
+        None,
+    );
+    let a = env.run(&["auth", "token", "acme"]).code(6);
+    assert!(
+        stderr(&a).contains("JSON without an OAuth `error`"),
+        "{}",
+        stderr(&a)
+    );
+}
+
+#[test]
+fn refresh_checks_the_credential_before_the_config() {
+    let env = TestEnv::new();
+    env.config("[providers.acme\n"); // broken
+    env.run(&["auth", "refresh", "acme"]).code(3);
+    env.login_with_token("acme", "default", "sk-1");
+    let a = env.run(&["auth", "refresh", "acme"]).code(2);
+    assert!(
+        stderr(&a).contains("static token") && stderr(&a).contains("--with-token"),
+        "{}",
+        stderr(&a)
+    );
+    // Logging out of a static token needs neither the config nor the network.
+    env.run(&["auth", "logout", "acme"]).success();
+}
+
+#[test]
+fn a_shared_config_holding_a_client_secret_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let (env, _fake) = setup(EXPIRED);
+    let path = env.home().join("config.toml");
+    let text = fs::read_to_string(&path).expect("config");
+    fs::write(&path, format!("{text}client_secret = \"hunter2\"\n")).expect("write");
+    fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).expect("chmod");
+    let a = env.run(&["auth", "token", "acme"]).code(7);
+    assert!(
+        stderr(&a).contains(&format!("chmod 600 {}", path.display())),
+        "{}",
+        stderr(&a)
+    );
+    assert!(!stderr(&a).contains("hunter2"));
+}

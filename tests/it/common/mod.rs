@@ -218,10 +218,13 @@ pub mod idp;
 pub mod rotating;
 
 impl TestEnv {
-    /// Writes `$CREDCTL_HOME/config.toml`.
+    /// Writes `$CREDCTL_HOME/config.toml`, 0600 (it may hold a client secret).
     pub fn config(&self, toml: &str) {
+        use std::os::unix::fs::PermissionsExt;
+        let path = self.home().join("config.toml");
         std::fs::create_dir_all(self.home()).expect("home");
-        std::fs::write(self.home().join("config.toml"), toml).expect("config.toml");
+        std::fs::write(&path, toml).expect("config.toml");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).expect("chmod");
     }
 
     /// A config with `idp` (public client, PKCE, device flow) and `machine`
