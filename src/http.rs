@@ -35,8 +35,9 @@ pub struct RetryPolicy {
     pub cap: Duration,
     /// A longer `Retry-After` ends the retries: waiting for it is not worth blocking a script.
     pub max_retry_after: Duration,
-    /// No retry starts a wait that would end later than this after the first
-    /// attempt, so that retries fit in the 60 s bound of a refresh.
+    /// No retry starts unless its wait and a whole request (the request
+    /// timeout) end within this much of the first attempt, so that retries
+    /// fit in the 60 s bound of a refresh and a bound never cuts one short.
     pub budget: Duration,
 }
 
@@ -47,7 +48,7 @@ impl Default for RetryPolicy {
             base: Duration::from_millis(250),
             cap: Duration::from_secs(5),
             max_retry_after: Duration::from_secs(30),
-            budget: Duration::from_secs(40),
+            budget: Duration::from_secs(60),
         }
     }
 }
@@ -107,9 +108,6 @@ impl HttpError {
             HttpError::Connect { .. }
             | HttpError::NoAnswer { .. }
             | HttpError::Unavailable { .. } => Category::Transient,
-            HttpError::UnexpectedBody { status, .. } if status.is_server_error() => {
-                Category::Transient
-            }
             HttpError::UnexpectedBody { .. } | HttpError::Build { .. } => Category::Configuration,
             HttpError::TooLarge { .. } => Category::InvalidResponse,
         }
@@ -127,6 +125,7 @@ fn after_attempts(attempts: u32) -> String {
 #[derive(Debug, Clone)]
 pub struct Http {
     client: reqwest::Client,
+    timeout: Duration,
     retry: RetryPolicy,
 }
 
@@ -148,6 +147,7 @@ impl Http {
             })?;
         Ok(Http {
             client,
+            timeout,
             retry: RetryPolicy::default(),
         })
     }
@@ -164,7 +164,7 @@ impl Http {
             .unwrap_or_else(|| url.clone());
         let idempotent = matches!(*request.method(), Method::GET | Method::HEAD);
         let started = tokio::time::Instant::now();
-        let fits = |delay: Duration| started.elapsed() + delay <= self.retry.budget;
+        let fits = |delay: Duration| started.elapsed() + delay + self.timeout <= self.retry.budget;
         let mut attempt = 0;
         loop {
             attempt += 1;

@@ -1,14 +1,20 @@
 //! `auth logout`: revoke at the provider (best effort), then delete locally.
 //!
-//! A failed or impossible revocation is a warning, never a reason to keep
-//! the local credential; but it is always said, never silently skipped.
+//! A revocation the provider fails is a warning, never a reason to keep the
+//! local credential; but it is always said, never silently skipped. A local
+//! problem that prevents revoking (a bad config.toml) stops the logout
+//! before anything is deleted: deleting would lose the only copy of a token
+//! that could then never be revoked. `--local-only` deletes without revoking.
+
+use std::collections::HashMap;
 
 use crate::cli::LogoutArgs;
 use crate::commands::{Context, Online};
 use crate::error::Error;
 use crate::manager;
-use crate::name::CredentialId;
+use crate::name::{CredentialId, Name};
 use crate::output::{self, Terminal};
+use crate::provider::{Provider, REFRESH_TIMEOUT};
 use crate::token::Credential;
 
 pub fn run(ctx: &Context, args: LogoutArgs) -> Result<(), Error> {
@@ -33,21 +39,16 @@ pub fn run(ctx: &Context, args: LogoutArgs) -> Result<(), Error> {
         ));
         return Ok(());
     }
-    // Built at the first credential that can be revoked: a static token or
-    // --local-only needs neither the config nor the network.
-    let mut online = Network::NotYet;
+    let mut revoker = (!args.local_only).then(Revoker::default);
     let mut failed = Vec::new();
     for id in &ids {
-        let network = if args.local_only {
-            None
-        } else {
-            Some(&mut online)
-        };
-        match remove(ctx, network, id) {
+        match remove(ctx, revoker.as_mut(), id) {
             Ok(true) => {}
             Ok(false) if !args.all => return Err(Error::NotLoggedIn { id: id.clone() }),
             Ok(false) => {}
             Err(e) if !args.all => return Err(e),
+            // The config is broken for every credential alike: stop here.
+            Err(e) if revoker.as_ref().is_some_and(|r| r.setup_failed) => return Err(e),
             Err(e) => {
                 output::error(&e);
                 failed.push(e);
@@ -65,45 +66,94 @@ pub fn run(ctx: &Context, args: LogoutArgs) -> Result<(), Error> {
     }
 }
 
-enum Network {
-    NotYet,
-    Ready(Box<Online>),
-    /// The config or the HTTP client could not be set up; said once.
-    Unavailable,
+/// The network side of logout, set up at the first credential that can be
+/// revoked, with each provider built (and discovered) once.
+#[derive(Default)]
+struct Revoker {
+    online: Option<Online>,
+    providers: HashMap<Name, Option<Provider>>,
+    setup_failed: bool,
 }
 
-impl Network {
-    fn get(&mut self, ctx: &Context) -> Option<&Online> {
-        if let Network::NotYet = self {
-            *self = match ctx.online() {
-                Ok(online) => Network::Ready(Box::new(online)),
-                Err(e) => {
-                    output::warn(format_args!(
-                        "{e}
-credentials will be deleted without revoking them"
-                    ));
-                    Network::Unavailable
+impl Revoker {
+    /// Revokes `credential`. `Err` only for a local problem that must stop
+    /// the logout; what the provider or the network does is a warning.
+    fn revoke(
+        &mut self,
+        ctx: &Context,
+        id: &CredentialId,
+        credential: &Credential,
+    ) -> Result<(), Error> {
+        let online = match &mut self.online {
+            Some(online) => online,
+            None => self.online.insert(ctx.online().inspect_err(|_| {
+                self.setup_failed = true;
+                output::note(format_args!(
+                    "Stopped before deleting {id}: fix that, or delete without revoking with `credctl auth logout {} --local-only`.",
+                    id.cli_args()
+                ));
+            })?),
+        };
+        if online.registry.get(&id.provider).is_none() {
+            output::warn(format_args!(
+                "{} is not a configured provider, so its token could not be revoked; it stays valid at the provider until it expires",
+                id.provider
+            ));
+            return Ok(());
+        }
+        let providers = &mut self.providers;
+        let outcome = online.runtime.block_on(async {
+            let revoke = async {
+                if !providers.contains_key(&id.provider) {
+                    // Built (discovery included) once; a failure is remembered.
+                    let built = online.provider(&id.provider).await;
+                    let error = built.as_ref().err().map(ToString::to_string);
+                    providers.insert(id.provider.clone(), built.ok());
+                    if let Some(error) = error {
+                        return Err(error);
+                    }
+                }
+                match providers.get(&id.provider) {
+                    Some(Some(provider)) => provider
+                        .revoke(id, credential)
+                        .await
+                        .map_err(|e| e.to_string()),
+                    _ => Err(format!(
+                        "{} could not be set up earlier in this logout",
+                        id.provider
+                    )),
                 }
             };
+            tokio::time::timeout(REFRESH_TIMEOUT, revoke)
+                .await
+                .unwrap_or_else(|_| {
+                    Err(format!("no answer within {} s", REFRESH_TIMEOUT.as_secs()))
+                })
+        });
+        match outcome {
+            Ok(true) => output::note(format_args!("Revoked the tokens of {id} at the provider.")),
+            Ok(false) => output::note(format_args!(
+                "{} has no revocation endpoint: the tokens stay valid at the provider until they expire.",
+                id.provider
+            )),
+            Err(e) => output::warn(format_args!(
+                "could not revoke the tokens of {id}: {e}\ndeleting the local credential anyway"
+            )),
         }
-        match self {
-            Network::Ready(online) => Some(online),
-            _ => None,
-        }
+        Ok(())
     }
 }
 
-/// Revokes (unless `network` is `None`) and deletes one credential under its
+/// Revokes (unless `revoker` is `None`) and deletes one credential under its
 /// lock; `false` when there was none.
-fn remove(ctx: &Context, network: Option<&mut Network>, id: &CredentialId) -> Result<bool, Error> {
+fn remove(ctx: &Context, revoker: Option<&mut Revoker>, id: &CredentialId) -> Result<bool, Error> {
     let terminal = Terminal::default();
     let guard = manager::lock(&ctx.store, id, &terminal)?;
-    if let Some(network) = network {
+    if let Some(revoker) = revoker {
         match ctx.store.load(id) {
-            Ok(Some(entry)) if matches!(entry.credential, Credential::Static(_)) => {}
             Ok(Some(entry)) => {
-                if let Some(online) = network.get(ctx) {
-                    revoke(online, id, &entry.credential);
+                if let Credential::OAuth(_) = entry.credential {
+                    revoker.revoke(ctx, id, &entry.credential)?;
                 }
             }
             Ok(None) => return Ok(false),
@@ -120,26 +170,4 @@ fn remove(ctx: &Context, network: Option<&mut Network>, id: &CredentialId) -> Re
         ));
     }
     Ok(removed)
-}
-
-fn revoke(online: &Online, id: &CredentialId, credential: &Credential) {
-    if online.registry.get(&id.provider).is_none() {
-        output::warn(format_args!(
-            "{} is not a configured provider, so its token could not be revoked; it stays valid at the provider until it expires",
-            id.provider
-        ));
-        return;
-    }
-    let outcome = online.runtime.block_on(async {
-        let provider = online.provider(&id.provider).await?;
-        provider.revoke(id, credential).await
-    });
-    match outcome {
-        Ok(true) => output::note(format_args!("Revoked the tokens of {id} at the provider.")),
-        Ok(false) => output::note(format_args!(
-            "{} has no revocation endpoint: the tokens stay valid at the provider until they expire.",
-            id.provider
-        )),
-        Err(e) => output::warn(format_args!("{e}\ndeleting the local credential anyway")),
-    }
 }

@@ -20,24 +20,25 @@ pub fn run(ctx: &Context, args: RefreshArgs) -> Result<(), Error> {
         output::error(problem);
     }
     let total = listing.entries.len() + failures.len();
-    let mut online = None;
-    for (entry, _) in &listing.entries {
-        if !entry.credential.can_refresh() {
-            output::note(format_args!(
-                "{}: skipped, it has no refresh token",
-                entry.id
-            ));
-            continue;
-        }
-        let outcome = match &online {
-            Some(online) => refresh_one(ctx, online, entry),
-            None => ctx
-                .online()
-                .and_then(|o| refresh_one(ctx, online.insert(o), entry)),
-        };
-        if let Err(e) = outcome {
-            output::error(&e);
-            failures.push(e);
+    let (refreshable, skipped): (Vec<&Entry>, Vec<&Entry>) = listing
+        .entries
+        .iter()
+        .map(|(entry, _)| entry)
+        .partition(|entry| entry.credential.can_refresh());
+    for entry in skipped {
+        output::note(format_args!(
+            "{}: skipped, it has no refresh token",
+            entry.id
+        ));
+    }
+    if !refreshable.is_empty() {
+        // Set up once: a broken config fails the command, not each credential.
+        let online = ctx.online()?;
+        for entry in refreshable {
+            if let Err(e) = refresh_one(ctx, &online, entry) {
+                output::error(&e);
+                failures.push(e);
+            }
         }
     }
     match Error::most_serious(&failures) {

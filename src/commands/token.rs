@@ -11,7 +11,7 @@ use tracing::debug;
 
 use crate::cli::TokenArgs;
 use crate::commands::Context;
-use crate::error::Error;
+use crate::error::{Error, StoreError};
 use crate::manager;
 use crate::output::{self, Terminal};
 use crate::provider::RefreshMode;
@@ -46,16 +46,16 @@ pub fn run(ctx: &Context, args: TokenArgs) -> Result<(), Error> {
     let outcome = if credential.can_refresh() {
         refresh(ctx, &entry, min_valid)
     } else {
-        let error = Error::ReauthRequired {
+        // Nothing is recorded: `auth list` shows it as not refreshable, and
+        // recording would take the lock on every call.
+        Err(Error::ReauthRequired {
             id: entry.id.clone(),
             reason: format!(
                 "the token {} and there is no refresh token",
                 output::expiry(now, credential.expires_at())
             ),
             login: entry.login_command(),
-        };
-        record(ctx, &entry, &error);
-        Err(error)
+        })
     };
     match outcome {
         Ok(fresh) => {
@@ -113,10 +113,16 @@ fn record(ctx: &Context, entry: &Entry, error: &Error) {
 
 /// A failed refresh of a token that is still valid: print it and warn.
 /// Only an expired token turns a failure into a non-zero exit — checked
-/// again now, as the failed attempt may have outlived the token.
+/// again now, as the failed attempt may have outlived the token. A
+/// credential that is gone or unreadable meanwhile is not printed at all.
 fn soft(ctx: &Context, entry: &Entry, error: Error) -> Result<(), Error> {
     let now = ctx.now();
-    if entry.credential.expires_at().is_none_or(|at| at <= now) {
+    let gone = match &error {
+        Error::NotLoggedIn { .. } | Error::Interrupted | Error::Internal(_) => true,
+        Error::Store(e) => !matches!(e, StoreError::LockTimeout { .. }),
+        _ => false,
+    };
+    if gone || entry.credential.expires_at().is_none_or(|at| at <= now) {
         return Err(error);
     }
     output::warn(format_args!(

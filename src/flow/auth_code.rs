@@ -168,7 +168,7 @@ impl Request<'_> {
             .map_err(|e| {
                 FlowError::new(
                     Category::Configuration,
-                    format!("cannot listen on 127.0.0.1 for the redirect to {configured}: {e}"),
+                    format!("cannot listen on {ip} for the redirect to {configured}: {e}"),
                 )
             })?;
         let mut redirect = configured.clone();

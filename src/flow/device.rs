@@ -40,7 +40,7 @@ pub async fn run(
         .add_scopes(scopes(requested_scopes))
         .request_async(&send)
         .await
-        .map_err(classify)?;
+        .map_err(|e| settings.scrub(classify(e), &[]))?;
     let verification = details
         .verification_uri_complete()
         .map(|u| u.secret().clone())

@@ -256,13 +256,19 @@ pub(crate) struct OAuthErrorBody {
 /// An OAuth error code from the provider (RFC 6749 §5.2, RFC 8628 §3.5).
 pub fn provider_error(code: &str, description: Option<&str>) -> FlowError {
     let category = match code {
-        // With GitHub's names for a dead refresh token, code or device code.
+        // With GitHub's names for a dead refresh token, code or device code,
+        // and OpenID Connect's "the user must sign in again" (Microsoft
+        // answers interaction_required to a refresh when MFA is due).
         "invalid_grant"
         | "access_denied"
         | "expired_token"
         | "bad_refresh_token"
         | "bad_verification_code"
-        | "incorrect_device_code" => Category::ReauthRequired,
+        | "incorrect_device_code"
+        | "interaction_required"
+        | "login_required"
+        | "consent_required"
+        | "account_selection_required" => Category::ReauthRequired,
         "temporarily_unavailable" | "server_error" => Category::Transient,
         // invalid_client, unauthorized_client, invalid_request, invalid_scope,
         // unsupported_grant_type and anything else: the request was wrong.
@@ -275,14 +281,25 @@ pub fn provider_error(code: &str, description: Option<&str>) -> FlowError {
     FlowError::new(category, message)
 }
 
-/// Provider text shown to a person: printable, one line, bounded.
+/// Provider text shown to a person: printable, one line. Bounded loosely
+/// here and tightly by [`clip`] once secrets are scrubbed: a secret cut in
+/// two by a bound could no longer be found and blanked out.
 pub fn sanitize(text: &str) -> String {
     let clean: String = text
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })
-        .take(300)
+        .take(16 * 1024)
         .collect();
     clean.trim().to_string()
+}
+
+/// The bound on provider text in messages and records, applied after scrubbing.
+pub fn clip(text: &str) -> String {
+    const MAX: usize = 400;
+    match text.char_indices().nth(MAX) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text.to_string(),
+    }
 }
 
 fn describe_json_error(e: &serde_json::Error) -> String {

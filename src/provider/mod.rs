@@ -323,7 +323,7 @@ impl Provider {
                 let record = LastError {
                     category: e.category,
                     at: clock.now(),
-                    message: e.message.clone(),
+                    message: flow::clip(&e.message),
                 };
                 if let Err(store_error) = self.store.record_error(&guard, &record) {
                     debug!(error = %store_error, "could not record the failure");
@@ -414,14 +414,9 @@ impl Provider {
             )
             .await
         };
-        tokio::time::timeout(REFRESH_TIMEOUT, revoke_both)
+        // Bounded by the caller, with the discovery that precedes it.
+        revoke_both
             .await
-            .unwrap_or_else(|_| {
-                Err(FlowError::new(
-                    Category::Transient,
-                    format!("no answer within {} s", REFRESH_TIMEOUT.as_secs()),
-                ))
-            })
             .map_err(|e| self.failed("revocation of", id, e))?;
         Ok(true)
     }
@@ -446,7 +441,7 @@ impl Provider {
         Error::Failed {
             what: format!("{action} {id}"),
             category: e.category,
-            message: e.message,
+            message: flow::clip(&e.message),
             hint,
         }
     }

@@ -50,3 +50,25 @@ fn a_corrupt_credential_can_still_be_logged_out() {
     env.run(&["auth", "logout", "acme"]).success();
     assert!(!env.file("acme", "default").exists());
 }
+
+#[test]
+fn a_config_problem_stops_the_logout_before_anything_is_deleted() {
+    let env = TestEnv::new();
+    env.seed_oauth(
+        "acme",
+        "default",
+        oauth(
+            "at",
+            Some("rt"),
+            "2026-06-01T11:00:00Z",
+            Some("2026-06-01T12:00:00Z"),
+        ),
+    );
+    env.config("[providers.acme\n");
+    let a = env.run(&["auth", "logout", "--all"]).code(6);
+    assert!(stderr(&a).contains("--local-only"), "{}", stderr(&a));
+    assert!(env.file("acme", "default").exists(), "nothing was deleted");
+    env.run(&["auth", "logout", "acme", "--local-only"])
+        .success();
+    assert!(!env.file("acme", "default").exists());
+}

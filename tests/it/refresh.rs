@@ -573,3 +573,43 @@ fn a_shared_config_holding_a_client_secret_is_refused() {
     );
     assert!(!stderr(&a).contains("hunter2"));
 }
+
+#[test]
+fn interaction_required_asks_for_a_login() {
+    let (env, fake) = setup(EXPIRED);
+    fake.token_answers(
+        oauth_error(400, "interaction_required", "AADSTS50076: MFA is required"),
+        None,
+    );
+    let a = env.run(&["auth", "token", "acme"]).code(4);
+    assert!(
+        stderr(&a).contains("run `credctl auth login acme`"),
+        "{}",
+        stderr(&a)
+    );
+}
+
+#[test]
+fn a_long_refresh_token_quoted_back_is_blanked_out_whole() {
+    let env = TestEnv::fixed_clock();
+    let fake = Fake::start();
+    fake.configure(&env);
+    let long = format!("rt-{}", "x".repeat(1200));
+    env.seed_oauth(
+        "acme",
+        "default",
+        oauth("at-old", Some(&long), EXPIRED.0, Some(EXPIRED.1)),
+    );
+    fake.token_answers(
+        oauth_error(
+            400,
+            "invalid_grant",
+            &format!("{} the token {long} is revoked", "word ".repeat(50)),
+        ),
+        None,
+    );
+    let a = env.run(&["auth", "token", "acme"]).code(4);
+    assert!(!stderr(&a).contains("xxxxxxxx"), "{}", stderr(&a));
+    let listing = stdout(&env.run(&["auth", "list", "--json"]).success());
+    assert!(!listing.contains("xxxxxxxx"), "{listing}");
+}
