@@ -86,6 +86,7 @@ pub struct ListArgs {
 /// lifetime if shorter); it is refreshed first when needed. Never interactive.
 #[derive(Debug, Args)]
 pub struct TokenArgs {
+    /// Provider name
     pub provider: Name,
 
     /// Account name (default: `default`, or the provider's only account)
