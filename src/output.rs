@@ -16,7 +16,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 use serde::Serialize;
 use url::Url;
 
-use crate::error::{Error, StoreError};
+use crate::error::Error;
 use crate::flow::Interaction;
 use crate::manager::Progress;
 use crate::name::CredentialId;
@@ -163,10 +163,6 @@ impl Interaction for Terminal {
     fn paste_prompt(&self, prompt: &str) {
         note(prompt);
     }
-}
-
-pub fn store_problem(problem: &StoreError) {
-    error(problem);
 }
 
 /// Sets up `tracing` on stderr. `-v`/`-vv` on the command line win over

@@ -54,7 +54,7 @@ pub fn run(ctx: &Context, args: ListArgs) -> Result<(), Error> {
         output::list_table(&items, now)?;
     }
     for problem in &listing.problems {
-        output::store_problem(problem);
+        output::error(problem);
     }
     if listing.problems.is_empty() {
         Ok(())

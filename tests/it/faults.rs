@@ -124,18 +124,8 @@ fn a_full_disk_fails_the_write_names_the_file_and_loses_nothing() {
 fn a_refresh_that_cannot_be_saved_says_what_to_do() {
     let env = TestEnv::fixed_clock();
     let disk = FullDisk::prepare(&env);
-    let fake = Fake::start();
-    fake.configure(&env);
-    env.seed_oauth(
-        "acme",
-        "default",
-        oauth(
-            "at-old",
-            Some("rt-old"),
-            "2026-06-01T10:00:00Z",
-            Some("2026-06-01T11:00:00Z"),
-        ),
-    );
+    let fake = Fake::serving(&env);
+    env.seed_expired("at-old", "rt-old");
     let before = fs::read(env.file("acme", "default")).expect("read");
     fake.token_answers(
         tokens(&"a".repeat(20_000), Some("rt-new"), Some(3600)),

@@ -10,14 +10,12 @@ use wiremock::ResponseTemplate;
 use crate::common::fake::{Fake, oauth_error, slow, tokens};
 use crate::common::*;
 
-const EXPIRED: (&str, &str) = ("2026-06-01T10:00:00Z", "2026-06-01T11:00:00Z");
 const EXPIRING: (&str, &str) = ("2026-06-01T11:02:00Z", "2026-06-01T12:02:00Z");
 const VALID: (&str, &str) = ("2026-06-01T11:59:00Z", "2026-06-01T12:59:00Z");
 
 fn setup(state: (&str, &str)) -> (TestEnv, Fake) {
     let env = TestEnv::fixed_clock();
-    let fake = Fake::start();
-    fake.configure(&env);
+    let fake = Fake::serving(&env);
     env.seed_oauth(
         "acme",
         "default",
@@ -592,8 +590,7 @@ fn interaction_required_asks_for_a_login() {
 #[test]
 fn a_long_refresh_token_quoted_back_is_blanked_out_whole() {
     let env = TestEnv::fixed_clock();
-    let fake = Fake::start();
-    fake.configure(&env);
+    let fake = Fake::serving(&env);
     let long = format!("rt-{}", "x".repeat(1200));
     env.seed_oauth(
         "acme",

@@ -24,18 +24,8 @@ fn refresh_success_and_failure_never_log_a_token_even_at_trace() {
         if log.is_empty() {
             env.set("CREDCTL_LOG", "trace");
         }
-        let fake = Fake::start();
-        fake.configure(&env);
-        env.seed_oauth(
-            "acme",
-            "default",
-            oauth(
-                CANARY_AT,
-                Some(CANARY_RT),
-                "2026-06-01T10:00:00Z",
-                Some("2026-06-01T11:00:00Z"),
-            ),
-        );
+        let fake = Fake::serving(&env);
+        env.seed_expired(CANARY_AT, CANARY_RT);
         fake.token_answers(oauth_error(400, "invalid_grant", "bad"), Some(1));
         fake.token_answers(tokens(CANARY_NEW, Some(CANARY_NEW_RT), Some(3600)), None);
         let args = |rest: &[&'static str]| [log.as_slice(), rest].concat();
@@ -142,18 +132,8 @@ fn a_browser_sign_in_at_vv_shows_no_token_and_the_browser_gets_no_secret() {
 #[test]
 fn the_error_record_is_private_under_umask_000() {
     let env = TestEnv::fixed_clock();
-    let fake = Fake::start();
-    fake.configure(&env);
-    env.seed_oauth(
-        "acme",
-        "default",
-        oauth(
-            "at",
-            Some("rt"),
-            "2026-06-01T10:00:00Z",
-            Some("2026-06-01T11:00:00Z"),
-        ),
-    );
+    let fake = Fake::serving(&env);
+    env.seed_expired("at", "rt");
     fake.token_answers(oauth_error(400, "invalid_grant", "bad"), None);
     let out = env
         .sh(r#"umask 000; exec "$0" auth token acme"#)

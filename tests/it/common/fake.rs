@@ -25,6 +25,13 @@ impl Fake {
         Fake { runtime, server }
     }
 
+    /// A server already named in `env`'s config as `[providers.acme]`.
+    pub fn serving(env: &TestEnv) -> Fake {
+        let fake = Fake::start();
+        fake.configure(env);
+        fake
+    }
+
     pub fn token_url(&self) -> String {
         format!("{}/token", self.server.uri())
     }

@@ -20,6 +20,9 @@ pub const BIN: &str = env!("CARGO_BIN_EXE_credctl");
 /// A fixed clock, given to the binary as `CREDCTL_NOW`.
 pub const NOW: &str = "2026-06-01T12:00:00Z";
 
+/// An hour-long token that expired an hour before [`NOW`]: (obtained, expires).
+pub const EXPIRED: (&str, &str) = ("2026-06-01T10:00:00Z", "2026-06-01T11:00:00Z");
+
 pub fn now() -> DateTime<Utc> {
     at(NOW)
 }
@@ -136,6 +139,15 @@ impl TestEnv {
         );
         self.seed(&entry);
         entry
+    }
+
+    /// `acme` (account `default`) holding an [`EXPIRED`] OAuth token pair.
+    pub fn seed_expired(&self, access: &str, refresh: &str) -> Entry {
+        self.seed_oauth(
+            "acme",
+            "default",
+            oauth(access, Some(refresh), EXPIRED.0, Some(EXPIRED.1)),
+        )
     }
 
     pub fn seed_static(&self, provider: &str, account: &str, token: &str) -> Entry {
