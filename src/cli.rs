@@ -5,7 +5,7 @@ use std::time::Duration;
 use clap::{ArgAction, Args, Parser, Subcommand};
 
 use crate::name::Name;
-use crate::provider::config::FlowKind;
+use crate::token::FlowKind;
 
 /// A credential manager for the command line: sign in to OAuth 2.0 / OpenID
 /// Connect providers, keep the tokens safely on disk, and hand fresh access

@@ -1,16 +1,24 @@
-//! Errors, the hints that tell a person what to do next, and the one mapping to exit codes.
+//! Errors, the hints that tell a person what to do next, and the one mapping
+//! to exit codes.
 //!
-//! Every message names the object (provider, account, file) and the next step.
-//! No message ever holds a secret: variants carry names, paths and sanitised
-//! provider messages only. Exit codes are those of DESIGN.md, chosen in
-//! [`Error::exit_code`] and nowhere else.
+//! What always holds:
+//! - a message names the object (provider, account, file); the next step is
+//!   a separate [`Error::hint`], printed on its own line;
+//! - causes are kept as `#[source]` chains, not formatted into strings;
+//! - no message holds a secret: variants carry names, paths and sanitised,
+//!   scrubbed provider text only;
+//! - the exit codes of DESIGN.md are chosen in [`Error::exit_code`] and
+//!   nowhere else.
 
 use std::io;
 use std::path::PathBuf;
 
-use serde::{Deserialize, Serialize};
-
+use crate::flow::FlowError;
 use crate::name::{CredentialId, Name};
+use crate::paths::EnvError;
+pub use crate::store::StoreError;
+pub use crate::token::Category;
+use crate::token::FlowKind;
 
 /// Exit codes of DESIGN.md.
 pub mod exit {
@@ -25,286 +33,386 @@ pub mod exit {
     pub const INTERRUPTED: u8 = 130;
 }
 
-/// What kind of failure a refresh or login met; it decides retries, the exit
-/// code and what `auth list` shows. Stored in the credential's `last_error`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Category {
-    /// Network trouble or an unavailable provider: wait and retry.
-    Transient,
-    /// The grant is gone (refresh token rejected or absent): log in again.
-    ReauthRequired,
-    /// The client or provider configuration is wrong: fix the config.
-    Configuration,
-    /// The provider answered success with something that is not a token response.
-    InvalidResponse,
-    /// The local store failed.
-    Storage,
+/// What a provider was asked to do when it failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    SignIn,
+    Refresh,
+    Revoke,
 }
 
-impl Category {
-    /// A short phrase for `auth list`.
-    pub fn describe(self) -> &'static str {
+impl Action {
+    fn as_str(self) -> &'static str {
         match self {
-            Category::Transient => "temporary failure",
-            Category::ReauthRequired => "re-login required",
-            Category::Configuration => "configuration error",
-            Category::InvalidResponse => "invalid response",
-            Category::Storage => "storage error",
-        }
-    }
-
-    pub fn exit_code(self) -> u8 {
-        match self {
-            Category::Transient | Category::InvalidResponse => exit::TEMPORARY,
-            Category::ReauthRequired => exit::AUTH,
-            Category::Configuration => exit::CONFIG,
-            Category::Storage => exit::STORAGE,
+            Action::SignIn => "sign-in to",
+            Action::Refresh => "refresh of",
+            Action::Revoke => "revocation of",
         }
     }
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("{0}")]
-    Usage(String),
-
-    #[error(
-        "{provider} has {} accounts ({}); choose one with `--account NAME`",
-        accounts.len(),
-        join(accounts)
-    )]
+    #[error("{provider} has {} accounts ({})", accounts.len(), join(accounts))]
     AmbiguousAccount { provider: Name, accounts: Vec<Name> },
 
-    #[error("not logged in to {id}; run `{}`", id.login_command())]
+    #[error(transparent)]
+    Input(#[from] InputError),
+
+    #[error(transparent)]
+    Env(#[from] EnvError),
+
+    #[error(
+        "{provider} does not support the {flow} flow; it supports: {}",
+        join(supported)
+    )]
+    FlowNotSupported {
+        provider: Name,
+        flow: FlowKind,
+        supported: Vec<FlowKind>,
+    },
+
+    #[error("{id} holds a static token, which cannot be refreshed")]
+    StaticToken { id: CredentialId, login: String },
+
+    #[error("not logged in to {id}")]
     NotLoggedIn { id: CredentialId },
 
-    #[error("{reason}: {id}; run `{login}`")]
-    ReauthRequired {
+    #[error("the token of {id} {expiry} and there is no refresh token")]
+    Expired {
         id: CredentialId,
-        reason: String,
-        /// The command that makes a new credential.
+        /// `expired 3h ago`.
+        expiry: String,
         login: String,
     },
+
+    #[error("{id} cannot be refreshed: the provider issued no refresh token")]
+    NotRefreshable { id: CredentialId, login: String },
 
     #[error(transparent)]
     Store(#[from] StoreError),
 
-    /// Something a provider or the network did, sorted into a category.
-    #[error("{what} failed: {message}; {hint}")]
-    Failed {
-        what: String,
-        category: Category,
-        message: String,
-        hint: String,
+    #[error("{} {id} failed", action.as_str())]
+    Provider {
+        action: Action,
+        id: CredentialId,
+        config_path: PathBuf,
+        #[source]
+        source: Box<FlowError>,
     },
 
-    #[error("{}: {message}; fix the file and retry", path.display())]
-    Config { path: PathBuf, message: String },
+    #[error("discovery for {provider} at {issuer} failed")]
+    Discovery {
+        provider: Name,
+        issuer: String,
+        config_path: PathBuf,
+        #[source]
+        source: Box<FlowError>,
+    },
+
+    #[error("saving the refreshed tokens of {id} failed")]
+    SaveRefreshed {
+        id: CredentialId,
+        #[source]
+        source: Box<StoreError>,
+    },
+
+    #[error("{}", path.display())]
+    Config {
+        path: PathBuf,
+        #[source]
+        source: ConfigError,
+    },
 
     #[error(
-        "unknown provider {name}: it is neither built in nor declared in {}. Declare it there, for example:\n\n[providers.{name}]\nissuer = \"https://id.example.com\"\nclient_id = \"YOUR_CLIENT_ID\"\n\n(`credctl auth providers` lists the known ones)",
+        "unknown provider {name}: it is neither built in nor declared in {}",
         config_path.display()
     )]
     UnknownProvider { name: Name, config_path: PathBuf },
 
-    #[error(
-        "{provider} has no client_id configured.{} Then add to {}:\n\n[providers.{provider}]\nclient_id = \"YOUR_CLIENT_ID\"\n",
-        register_url.map(|u| format!(" Register an OAuth application at {u}.")).unwrap_or_default(),
-        config_path.display()
-    )]
+    #[error("{provider} has no client_id configured")]
     MissingClientId {
         provider: Name,
         config_path: PathBuf,
         register_url: Option<&'static str>,
     },
 
-    #[error("{failed} of {total} {what}; see the messages above")]
+    #[error("{} of {total} {what}", failures.len())]
     Incomplete {
         what: &'static str,
-        failed: usize,
+        failures: Vec<Error>,
         total: usize,
-        /// The exit code of the most serious failure.
-        code: u8,
     },
 
-    #[error("cannot write to standard output: {0}")]
-    Output(#[source] std::io::Error),
+    #[error("cannot write to standard output")]
+    Output(#[source] io::Error),
 
     #[error("interrupted")]
     Interrupted,
 
-    #[error("internal error: {0}; this is a bug in credctl, please report it")]
-    Internal(String),
+    #[error("internal error: {what}")]
+    Internal {
+        what: &'static str,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+}
+
+/// Bad input from the person on stdin.
+#[derive(Debug, thiserror::Error)]
+pub enum InputError {
+    #[error("cannot read the token from {from}")]
+    TokenRead {
+        from: &'static str,
+        #[source]
+        source: io::Error,
+    },
+
+    #[error("the input on stdin is larger than {} KiB, too large for a token", max / 1024)]
+    TokenTooLarge { max: usize },
+
+    #[error("the input on stdin is not UTF-8 text")]
+    TokenNotText,
+
+    #[error("no token on stdin")]
+    NoToken,
+
+    #[error("the input holds spaces, line breaks or control characters, which no token has")]
+    TokenNotOneWord,
+}
+
+/// What is wrong with `config.toml`.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The position only: the file may hold a client secret, so it is not quoted.
+    #[error("line {line}, column {column}: {message}")]
+    Syntax {
+        line: usize,
+        column: usize,
+        message: String,
+    },
+
+    #[error("{message}")]
+    Toml { message: String },
+
+    #[error("[providers.{key}]: {problem}")]
+    Provider { key: String, problem: String },
+
+    #[error(
+        "[providers.{provider}] allows no sign-in flow: it needs token_url with authorization_url or device_authorization_url, or a client_secret"
+    )]
+    NoFlow { provider: Name },
 }
 
 impl Error {
-    /// The exit code of several failures: the one that needs the most from a
-    /// person. A temporary failure heals by itself; a rejected refresh token
-    /// needs a login; bad configuration or storage needs a fix.
-    pub fn most_serious<'a>(errors: impl IntoIterator<Item = &'a Error>) -> Option<u8> {
-        let rank = |code: u8| match code {
-            exit::INTERNAL => 7,
-            exit::STORAGE => 6,
-            exit::CONFIG => 5,
-            exit::AUTH => 4,
-            exit::NOT_LOGGED_IN => 3,
-            exit::TEMPORARY => 2,
-            _ => 1,
-        };
-        errors
-            .into_iter()
-            .map(Error::exit_code)
-            .max_by_key(|c| rank(*c))
+    /// The one mapping from errors to the exit codes of DESIGN.md.
+    pub fn exit_code(&self) -> u8 {
+        use Error as E;
+        match self {
+            E::AmbiguousAccount { .. }
+            | E::Input(_)
+            | E::Env(_)
+            | E::FlowNotSupported { .. }
+            | E::StaticToken { .. } => exit::USAGE,
+            E::NotLoggedIn { .. } => exit::NOT_LOGGED_IN,
+            E::Expired { .. } | E::NotRefreshable { .. } => exit::AUTH,
+            // Waiting for another process is a temporary condition.
+            E::Store(StoreError::LockTimeout { .. }) => exit::TEMPORARY,
+            E::Store(StoreError::WrongLock { .. } | StoreError::Encode(_)) => exit::INTERNAL,
+            E::Store(_) | E::SaveRefreshed { .. } => exit::STORAGE,
+            E::Provider { source, .. } | E::Discovery { source, .. } => match source.category() {
+                Category::Transient | Category::InvalidResponse => exit::TEMPORARY,
+                Category::ReauthRequired => exit::AUTH,
+                Category::Configuration => exit::CONFIG,
+                Category::Storage => exit::STORAGE,
+            },
+            E::Config { .. } | E::UnknownProvider { .. } | E::MissingClientId { .. } => {
+                exit::CONFIG
+            }
+            // The failure that needs the most from a person: a temporary
+            // failure heals by itself; a rejected refresh token needs a
+            // login; bad configuration or storage needs a fix.
+            E::Incomplete { failures, .. } => failures
+                .iter()
+                .map(Error::exit_code)
+                .max_by_key(|code| match *code {
+                    exit::INTERNAL => 7,
+                    exit::STORAGE => 6,
+                    exit::CONFIG => 5,
+                    exit::AUTH => 4,
+                    exit::NOT_LOGGED_IN => 3,
+                    exit::TEMPORARY => 2,
+                    _ => 1,
+                })
+                .unwrap_or(exit::INTERNAL),
+            E::Output(_) | E::Internal { .. } => exit::INTERNAL,
+            E::Interrupted => exit::INTERRUPTED,
+        }
     }
 
     /// The category of a failure, for the record `auth list` shows.
     pub fn category(&self) -> Option<Category> {
         match self {
-            Error::Failed { category, .. } => Some(*category),
-            Error::ReauthRequired { .. } => Some(Category::ReauthRequired),
+            Error::Provider { source, .. } | Error::Discovery { source, .. } => {
+                Some(source.category())
+            }
+            Error::Expired { .. } | Error::NotRefreshable { .. } => Some(Category::ReauthRequired),
             Error::Config { .. }
             | Error::UnknownProvider { .. }
             | Error::MissingClientId { .. } => Some(Category::Configuration),
-            Error::Store(_) => Some(Category::Storage),
+            Error::Store(_) | Error::SaveRefreshed { .. } => Some(Category::Storage),
             _ => None,
         }
     }
-}
 
-impl Error {
-    pub fn exit_code(&self) -> u8 {
-        match self {
-            Error::Usage(_) | Error::AmbiguousAccount { .. } => exit::USAGE,
-            Error::NotLoggedIn { .. } => exit::NOT_LOGGED_IN,
-            Error::ReauthRequired { .. } => exit::AUTH,
-            Error::Store(e) => e.exit_code(),
-            Error::Failed { category, .. } => category.exit_code(),
-            Error::Config { .. }
-            | Error::UnknownProvider { .. }
-            | Error::MissingClientId { .. } => exit::CONFIG,
-            Error::Incomplete { code, .. } => *code,
-            Error::Output(_) => exit::INTERNAL,
-            Error::Interrupted => exit::INTERRUPTED,
-            Error::Internal(_) => exit::INTERNAL,
-        }
+    /// The next step for the person, when there is one.
+    pub fn hint(&self) -> Option<String> {
+        use Error as E;
+        Some(match self {
+            E::AmbiguousAccount { .. } => "choose one with `--account NAME`".into(),
+            E::Input(e) => e.hint()?,
+            E::Env(EnvError::NoHome) => {
+                "set CREDCTL_HOME to where credctl should keep its files".into()
+            }
+            E::Env(EnvError::Invalid { key, .. }) => format!("unset {key} or fix its value"),
+            E::FlowNotSupported { .. } => "choose one of those with `--flow`".into(),
+            E::StaticToken { login, .. } => format!("store a new one with `{login}`"),
+            E::NotLoggedIn { id } => format!("run `{}`", id.login_command()),
+            E::Expired { login, .. } | E::NotRefreshable { login, .. } => {
+                format!("run `{login}`")
+            }
+            E::Store(e) => e.hint()?,
+            E::Provider {
+                id,
+                config_path,
+                source,
+                ..
+            } => provider_hint(source.category(), id, config_path),
+            E::Discovery {
+                provider,
+                config_path,
+                source,
+                ..
+            } => match source.category() {
+                Category::Transient => "check the network and retry".into(),
+                _ => format!(
+                    "check `issuer` of [providers.{provider}] in {}",
+                    config_path.display()
+                ),
+            },
+            E::SaveRefreshed { id, source } => format!(
+                "{}; the stored credential is unchanged, but the provider may have replaced its refresh token: fix the problem, then run `credctl auth refresh {}`, and `{}` if that is rejected",
+                source
+                    .hint()
+                    .unwrap_or_else(|| "fix the file named above".into()),
+                id.cli_args(),
+                id.login_command()
+            ),
+            E::Config { .. } => "fix the file and retry".into(),
+            E::UnknownProvider { name, .. } => format!(
+                "declare it there, for example:\n\n[providers.{name}]\nissuer = \"https://id.example.com\"\nclient_id = \"YOUR_CLIENT_ID\"\n\n(`credctl auth providers` lists the known ones)"
+            ),
+            E::MissingClientId {
+                provider,
+                config_path,
+                register_url,
+            } => format!(
+                "{}add to {}:\n\n[providers.{provider}]\nclient_id = \"YOUR_CLIENT_ID\"\n",
+                register_url
+                    .map(|u| format!("register an OAuth application at {u}, then "))
+                    .unwrap_or_default(),
+                config_path.display()
+            ),
+            E::Incomplete { .. } => "see the messages above".into(),
+            E::Output(_) | E::Interrupted => return None,
+            E::Internal { .. } => "this is a bug in credctl, please report it".into(),
+        })
     }
 }
 
-/// Failures of the token store. All name the file or directory.
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    #[error("cannot {action} {}: {source}; {}", path.display(), io_hint(source, path))]
-    Io {
-        action: &'static str,
-        path: PathBuf,
-        #[source]
-        source: io::Error,
-    },
-
-    #[error(
-        "{} is accessible by other users (mode {mode:04o}); credctl refuses to use it. Run `chmod {} {}`",
-        path.display(),
-        if *is_dir { "700" } else { "600" },
-        path.display()
-    )]
-    Insecure {
-        path: PathBuf,
-        mode: u32,
-        is_dir: bool,
-    },
-
-    #[error("{} is not a valid credential file ({reason}); it was left untouched. Remove it with `{}` and log in again", path.display(), remove_hint(id.as_ref(), path))]
-    Corrupt {
-        path: PathBuf,
-        id: Option<CredentialId>,
-        reason: String,
-    },
-
-    #[error(
-        "{} was written by a newer credctl (file format version {found}, this credctl reads up to {supported}); it was left untouched. Upgrade credctl",
-        path.display()
-    )]
-    FutureVersion {
-        path: PathBuf,
-        found: u64,
-        supported: u64,
-    },
-
-    #[error(
-        "another credctl process has held the lock on {} for {waited_secs} s, perhaps waiting on a slow provider; retry later (a process that crashed releases its lock at once)",
-        path.display()
-    )]
-    LockTimeout { path: PathBuf, waited_secs: u64 },
-
-    #[error(
-        "internal error: wrote {wanted} while holding the lock of {held}; this is a bug in credctl, please report it"
-    )]
-    WrongLock {
-        held: CredentialId,
-        wanted: CredentialId,
-    },
-
-    #[error(
-        "internal error: cannot encode a credential ({0}); this is a bug in credctl, please report it"
-    )]
-    Encode(#[source] serde_json::Error),
+/// An error and its causes on one line: `a: b: c`.
+pub fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        // `#[error(transparent)]` layers repeat their source.
+        if !text.ends_with(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
 }
 
-impl StoreError {
-    pub fn io(action: &'static str, path: impl Into<PathBuf>, source: io::Error) -> Self {
-        StoreError::Io {
-            action,
-            path: path.into(),
-            source,
-        }
-    }
-
-    pub fn exit_code(&self) -> u8 {
-        match self {
-            // Waiting for another process is a temporary condition (DESIGN.md: exit 5).
-            StoreError::LockTimeout { .. } => exit::TEMPORARY,
-            StoreError::WrongLock { .. } | StoreError::Encode(_) => exit::INTERNAL,
-            _ => exit::STORAGE,
-        }
-    }
-}
-
-fn io_hint(err: &io::Error, path: &std::path::Path) -> String {
-    match err.kind() {
-        io::ErrorKind::PermissionDenied => format!(
-            "check the owner and permissions of {} and its directory",
-            path.display()
+fn provider_hint(category: Category, id: &CredentialId, config_path: &std::path::Path) -> String {
+    match category {
+        Category::Transient => "check the network or the provider's status, then retry".into(),
+        Category::ReauthRequired => format!("run `{}`", id.login_command()),
+        Category::Configuration => format!(
+            "check client_id, client_secret, scopes and endpoints of [providers.{}] in {}",
+            id.provider,
+            config_path.display()
         ),
-        io::ErrorKind::ReadOnlyFilesystem => {
-            "the file system is read-only; make it writable or set CREDCTL_HOME elsewhere".into()
+        Category::InvalidResponse => {
+            "retry later; if it persists, the provider's token endpoint is misbehaving".into()
         }
-        io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded => {
-            "the disk is full; free some space and retry (the file was left as it was)".into()
-        }
-        io::ErrorKind::IsADirectory => format!(
-            "a directory stands where a file belongs; move {} away",
-            path.display()
-        ),
-        io::ErrorKind::NotADirectory => format!(
-            "a file stands where a directory belongs; move it away or set CREDCTL_HOME elsewhere (path {})",
-            path.display()
-        ),
-        _ => "check the path and retry".into(),
+        Category::Storage => "fix the file named above".into(),
     }
 }
 
-fn remove_hint(id: Option<&CredentialId>, path: &std::path::Path) -> String {
-    match id {
-        Some(id) => format!("credctl auth logout {} --local-only", id.cli_args()),
-        None => format!("rm {}", path.display()),
+impl InputError {
+    fn hint(&self) -> Option<String> {
+        Some(match self {
+            InputError::TokenRead { .. } => return None,
+            InputError::TokenTooLarge { .. }
+            | InputError::TokenNotText
+            | InputError::TokenNotOneWord => "pipe exactly one token to `--with-token`".into(),
+            InputError::NoToken => {
+                "pipe the token in, e.g. `credctl auth login NAME --with-token < token.txt`".into()
+            }
+        })
     }
 }
 
-fn join(names: &[Name]) -> String {
-    names
+fn join<T: std::fmt::Display>(items: &[T]) -> String {
+    if items.is_empty() {
+        return "none".into();
+    }
+    items
         .iter()
-        .map(Name::as_str)
+        .map(ToString::to_string)
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id() -> CredentialId {
+        CredentialId::new("acme".parse().expect("n"), Name::default_account())
+    }
+
+    #[test]
+    fn several_failures_exit_with_the_most_serious() {
+        let failures = vec![
+            Error::Store(StoreError::LockTimeout {
+                path: "x".into(),
+                waited_secs: 1,
+            }),
+            Error::NotRefreshable {
+                id: id(),
+                login: "l".into(),
+            },
+        ];
+        let e = Error::Incomplete {
+            what: "credentials could not be refreshed",
+            failures,
+            total: 3,
+        };
+        assert_eq!(e.exit_code(), exit::AUTH);
+        assert_eq!(e.to_string(), "2 of 3 credentials could not be refreshed");
+    }
 }

@@ -4,11 +4,12 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use credctl::cli::Cli;
+use credctl::error::Error;
 use credctl::{commands, output, paths::Env};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result = Env::from_process().and_then(|env| {
+    let result = Env::from_process().map_err(Error::from).and_then(|env| {
         output::init_logging(cli.verbose, env.log.as_deref());
         commands::run(cli, env)
     });

@@ -7,7 +7,19 @@ use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
 
-use crate::error::Error;
+/// A value in the environment that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum EnvError {
+    #[error("cannot find your home directory")]
+    NoHome,
+
+    #[error("{key}={value:?} is not valid: {problem}")]
+    Invalid {
+        key: &'static str,
+        value: String,
+        problem: String,
+    },
+}
 
 /// The directory under `$CREDCTL_HOME` that holds the credentials.
 pub const OAUTH_DIR: &str = "oauth";
@@ -37,6 +49,10 @@ pub struct Env {
 pub struct Clock(Option<DateTime<Utc>>);
 
 impl Clock {
+    pub fn real() -> Clock {
+        Clock(None)
+    }
+
     pub fn fixed(at: DateTime<Utc>) -> Clock {
         Clock(Some(at))
     }
@@ -47,25 +63,18 @@ impl Clock {
 }
 
 impl Env {
-    pub fn from_process() -> Result<Env, Error> {
+    pub fn from_process() -> Result<Env, EnvError> {
         let home = match non_empty("CREDCTL_HOME") {
             Some(home) => PathBuf::from(home),
-            None => dirs::home_dir()
-                .ok_or_else(|| {
-                    Error::Usage(
-                        "cannot find your home directory; set CREDCTL_HOME to where credctl should keep its files"
-                            .to_string(),
-                    )
-                })?
-                .join(".app"),
+            None => dirs::home_dir().ok_or(EnvError::NoHome)?.join(".app"),
         };
         let now = match non_empty("CREDCTL_NOW") {
             Some(s) => Some(
                 DateTime::parse_from_rfc3339(&s)
-                    .map_err(|e| {
-                        Error::Usage(format!(
-                            "CREDCTL_NOW={s:?} is not an RFC 3339 time ({e}); unset it or use e.g. 2026-01-02T03:04:05Z"
-                        ))
+                    .map_err(|e| EnvError::Invalid {
+                        key: "CREDCTL_NOW",
+                        problem: format!("not an RFC 3339 time ({e}), e.g. 2026-01-02T03:04:05Z"),
+                        value: s.clone(),
                     })?
                     .with_timezone(&Utc),
             ),
@@ -101,21 +110,26 @@ impl Env {
     }
 }
 
-fn duration(key: &str) -> Result<Option<std::time::Duration>, Error> {
+fn duration(key: &'static str) -> Result<Option<std::time::Duration>, EnvError> {
     let Some(s) = non_empty(key) else {
         return Ok(None);
     };
-    match humantime::parse_duration(&s) {
-        Ok(d) if !d.is_zero() => Ok(Some(d)),
-        Ok(_) => Err(Error::Usage(format!(
-            "{key}={s:?} must be more than zero; use e.g. 30s"
-        ))),
-        Err(e) => Err(Error::Usage(format!(
-            "{key}={s:?} is not a duration ({e}); use e.g. 30s"
-        ))),
-    }
+    let problem = match humantime::parse_duration(&s) {
+        Ok(d) if !d.is_zero() => return Ok(Some(d)),
+        Ok(_) => "must be more than zero, e.g. 30s".to_string(),
+        Err(e) => format!("not a duration ({e}), e.g. 30s"),
+    };
+    Err(EnvError::Invalid {
+        key,
+        value: s,
+        problem,
+    })
 }
 
+#[expect(
+    clippy::disallowed_methods,
+    reason = "the one reader of the environment"
+)]
 fn non_empty(key: &str) -> Option<String> {
     std::env::var(key).ok().filter(|v| !v.is_empty())
 }

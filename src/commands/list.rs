@@ -2,15 +2,15 @@
 //! Never touches the network. A file that cannot be read does not hide the others.
 
 use crate::cli::ListArgs;
-use crate::commands::Context;
-use crate::error::{Error, exit};
-use crate::output::{self, ListError, ListItem};
+use crate::error::Error;
+use crate::manager::{ListItem, Manager};
+use crate::output;
+use crate::timefmt;
 
-pub fn run(ctx: &Context, args: ListArgs) -> Result<(), Error> {
-    let listing = ctx.store.list()?;
-    let now = ctx.now();
-    let dir = ctx.store.dir().display();
-    if listing.entries.is_empty() && listing.problems.is_empty() {
+pub fn run(manager: &Manager, args: ListArgs) -> Result<(), Error> {
+    let listing = manager.list()?;
+    let dir = listing.dir.display();
+    if listing.items.is_empty() && listing.problems.is_empty() {
         output::note(format_args!(
             "No credentials stored in {dir}. Log in with `credctl auth login <provider>`."
         ));
@@ -21,49 +21,48 @@ pub fn run(ctx: &Context, args: ListArgs) -> Result<(), Error> {
         };
     }
     output::note(format_args!("Credentials in {dir}:"));
-    let items: Vec<ListItem> = listing
-        .entries
-        .iter()
-        .map(|(entry, last_error)| {
-            let c = &entry.credential;
-            let m = &entry.metadata;
-            ListItem {
-                provider: entry.id.provider.to_string(),
-                account: entry.id.account.to_string(),
-                kind: c.kind(),
-                status: c.freshness(now, None).as_str(),
-                expires_at: c.expires_at(),
-                expires_in: c.expires_at().map(|at| (at - now).num_seconds()),
-                refreshable: c.can_refresh(),
-                scopes: c.scopes().to_vec(),
-                created_at: m.created_at,
-                updated_at: m.updated_at,
-                refresh_count: m.refresh_count,
-                last_refresh_at: m.last_refresh_at,
-                last_error: last_error.as_ref().map(|e| ListError {
-                    category: e.category,
-                    at: e.at,
-                    message: e.message.clone(),
-                }),
-            }
-        })
-        .collect();
     if args.json {
-        output::json(&items)?;
-    } else if !items.is_empty() {
-        output::list_table(&items, now)?;
+        output::json(&listing.items)?;
+    } else if !listing.items.is_empty() {
+        output::table(&rows(&listing.items, listing.now))?;
     }
     for problem in &listing.problems {
         output::error(problem);
     }
-    if listing.problems.is_empty() {
-        Ok(())
-    } else {
-        Err(Error::Incomplete {
-            what: "credential files could not be read",
-            failed: listing.problems.len(),
-            total: listing.problems.len() + listing.entries.len(),
-            code: exit::STORAGE,
-        })
+    listing.outcome()
+}
+
+fn rows(items: &[ListItem], now: chrono::DateTime<chrono::Utc>) -> Vec<Vec<String>> {
+    let with_notes = items.iter().any(|i| i.last_error.is_some());
+    let mut rows = vec![
+        [
+            "PROVIDER", "ACCOUNT", "KIND", "STATUS", "EXPIRES", "SCOPES", "NOTE",
+        ]
+        .map(String::from)
+        .to_vec(),
+    ];
+    for item in items {
+        rows.push(vec![
+            item.provider.clone(),
+            item.account.clone(),
+            item.kind.to_string(),
+            item.status.to_string(),
+            timefmt::countdown(now, item.expires_at),
+            if item.scopes.is_empty() {
+                "-".to_string()
+            } else {
+                item.scopes.join(" ")
+            },
+            match &item.last_error {
+                Some(e) => format!("{} ({})", e.category.describe(), timefmt::ago(now - e.at)),
+                None => String::new(),
+            },
+        ]);
     }
+    if !with_notes {
+        for row in &mut rows {
+            row.pop();
+        }
+    }
+    rows
 }

@@ -1,24 +1,25 @@
-//! Authorization code with PKCE (RFC 7636, S256): the browser flow, with a
-//! one-shot listener on 127.0.0.1, and the paste flow, where the person
-//! copies the code (or the whole redirect URL) back.
+//! Authorization code with PKCE (RFC 7636, S256), and the browser flow: a
+//! listener on loopback receives the redirect (RFC 8252 §7.3). The paste
+//! flow, which shares the request, is in [`crate::flow::paste`].
 //!
 //! What always holds: `state` is random and checked; when the callback
 //! carries `iss` it must equal the issuer (RFC 9207), and it must be there
 //! when the provider promised it; the token request sends the identical
 //! redirect_uri, port included; nothing is returned unless all checks passed.
 
+use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
 use oauth2::{AuthorizationCode, CsrfToken, PkceCodeChallenge, PkceCodeVerifier};
 use url::Url;
 
-use crate::error::Category;
-use crate::flow::loopback::Listener;
+use crate::flow::loopback::{Callback, Listener};
 use crate::flow::{
-    ClientSettings, FlowError, Interaction, TokenResponse, classify, provider_error, redirect_cow,
-    scopes, sender,
+    ClientSettings, FlowError, TokenResponse, classify, redirect_cow, scopes, sender,
 };
-use crate::http::Http;
+use crate::http::{Http, Resend, is_loopback};
+use crate::secret::Secret;
+use crate::ui::Interaction;
 
 /// The default redirect: a loopback listener on any free port (RFC 8252 §7.3).
 pub const DEFAULT_REDIRECT: &str = "http://127.0.0.1/callback";
@@ -32,19 +33,27 @@ pub struct Request<'a> {
     pub redirect_uri: Option<&'a Url>,
 }
 
-struct Prepared {
-    url: Url,
-    state: CsrfToken,
-    verifier: PkceCodeVerifier,
+/// An authorization request ready to send, and what checks its answer.
+pub(crate) struct Prepared {
+    pub url: Url,
+    pub state: CsrfToken,
+    pub verifier: PkceCodeVerifier,
 }
 
 impl Request<'_> {
-    fn prepare(&self, redirect: &Url) -> Result<Prepared, FlowError> {
+    /// The configured redirect URI, or the default one.
+    pub(crate) fn redirect(&self) -> Url {
+        self.redirect_uri
+            .cloned()
+            .unwrap_or_else(|| Url::parse(DEFAULT_REDIRECT).expect("a constant URL"))
+    }
+
+    pub(crate) fn prepare(&self, redirect: &Url) -> Result<Prepared, FlowError> {
         let client = self.settings.oauth_client();
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
         let mut request = client
             .authorize_url(CsrfToken::new_random)
-            .map_err(|e| FlowError::new(Category::Configuration, e.to_string()))?
+            .map_err(|_| FlowError::MissingEndpoint("authorization"))?
             .set_redirect_uri(redirect_cow(redirect))
             .add_scopes(scopes(self.scopes))
             // Sends code_challenge_method=S256 explicitly.
@@ -61,7 +70,7 @@ impl Request<'_> {
     }
 
     /// Checks a callback's parameters and returns the code.
-    fn check(
+    pub(crate) fn check(
         &self,
         query: &[(String, String)],
         state: &CsrfToken,
@@ -77,44 +86,32 @@ impl Request<'_> {
             (Some(iss), Some(issuer))
                 if iss.trim_end_matches('/') != issuer.as_str().trim_end_matches('/') =>
             {
-                return Err(FlowError::new(
-                    Category::ReauthRequired,
-                    format!(
-                        "the callback came from issuer {:?}, not {issuer} (a mix-up attack or a misconfigured issuer); nothing was stored",
-                        crate::flow::sanitize(iss)
-                    ),
-                ));
+                return Err(FlowError::CallbackIssuer {
+                    got: crate::sanitize::text_max(iss, 200),
+                    expected: issuer.to_string(),
+                });
             }
             (None, Some(_)) if self.settings.iss_required => {
-                return Err(FlowError::new(
-                    Category::ReauthRequired,
-                    "the callback has no `iss` although the provider promises one (RFC 9207); nothing was stored",
-                ));
+                return Err(FlowError::CallbackWithoutIss);
             }
             _ => {}
         }
         if get("state") != Some(state.secret().as_str()) {
-            return Err(FlowError::new(
-                Category::ReauthRequired,
-                "the callback's state does not match this sign-in (a stale browser tab, or a forged request); nothing was stored",
-            ));
+            return Err(FlowError::StateMismatch);
         }
         if let Some(error) = get("error") {
-            let mut e = provider_error(error, get("error_description"));
-            e.category = Category::ReauthRequired;
-            e.message = format!("the sign-in was not completed: {}", e.message);
-            return Err(e);
+            return Err(FlowError::SignInRefused {
+                code: crate::sanitize::text_max(error, 100),
+                description: get("error_description").map(crate::sanitize::text),
+            });
         }
         match get("code") {
             Some(code) if !code.is_empty() => Ok(AuthorizationCode::new(code.to_string())),
-            _ => Err(FlowError::new(
-                Category::ReauthRequired,
-                "the callback carries no authorization code",
-            )),
+            _ => Err(FlowError::NoCode),
         }
     }
 
-    async fn exchange(
+    pub(crate) async fn exchange(
         &self,
         http: &Http,
         code: AuthorizationCode,
@@ -122,16 +119,19 @@ impl Request<'_> {
         redirect: &Url,
     ) -> Result<TokenResponse, FlowError> {
         let client = self.settings.oauth_client();
-        let send = sender(http);
+        let send = sender(http, Resend::SpendsGrant);
         let sent = [code.secret().clone(), verifier.secret().clone()];
         client
             .exchange_code(code)
-            .map_err(|e| FlowError::new(Category::Configuration, e.to_string()))?
+            .map_err(|_| FlowError::MissingEndpoint("token"))?
             .set_pkce_verifier(verifier)
             .set_redirect_uri(redirect_cow(redirect))
             .request_async(&send)
             .await
-            .map_err(|e| self.settings.scrub(classify(e), &[&sent[0], &sent[1]]))
+            .map_err(|e| {
+                let sent = sent.iter().map(|s| Secret::new(s.as_str()));
+                self.settings.scrub(classify(e), &sent.collect::<Vec<_>>())
+            })
     }
 
     /// The browser flow: listen, send the person to the provider, wait for
@@ -143,166 +143,84 @@ impl Request<'_> {
         open_browser: bool,
         timeout: Duration,
     ) -> Result<TokenResponse, FlowError> {
-        let configured = match self.redirect_uri {
-            Some(url) => url.clone(),
-            None => Url::parse(DEFAULT_REDIRECT)
-                .map_err(|e| FlowError::new(Category::Configuration, e.to_string()))?,
-        };
-        if !crate::provider::config::is_loopback(&configured) || configured.scheme() != "http" {
-            return Err(FlowError::new(
-                Category::Configuration,
-                format!(
-                    "the browser flow needs a loopback redirect_uri such as {DEFAULT_REDIRECT}, not {configured}; use `--flow paste` for a redirect to a web page"
-                ),
-            ));
-        }
-        // Listen where the redirect goes: ::1 for [::1], else 127.0.0.1
-        // (also for `localhost`, which RFC 8252 §8.3 advises against).
-        let ip = match configured.host() {
-            Some(url::Host::Ipv6(ip)) => std::net::IpAddr::V6(ip),
-            Some(url::Host::Ipv4(ip)) => std::net::IpAddr::V4(ip),
-            _ => std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
-        };
-        let listener = Listener::bind(ip, configured.port().unwrap_or(0), configured.path())
-            .await
-            .map_err(|e| {
-                FlowError::new(
-                    Category::Configuration,
-                    format!("cannot listen on {ip} for the redirect to {configured}: {e}"),
-                )
-            })?;
-        let mut redirect = configured.clone();
-        let port = listener
-            .port()
-            .map_err(|e| FlowError::new(Category::Configuration, e.to_string()))?;
-        redirect
-            .set_port(Some(port))
-            .map_err(|()| FlowError::new(Category::Configuration, "bad redirect_uri"))?;
+        let configured = self.redirect();
+        let (listener, redirect) = listen(&configured).await?;
         let prepared = self.prepare(&redirect)?;
         let opened = open_browser && webbrowser::open(prepared.url.as_str()).is_ok();
         ui.authorization_url(&prepared.url, opened);
 
         let callback = tokio::time::timeout(timeout, listener.wait())
             .await
-            .map_err(|_| {
-                FlowError::new(
-                    Category::ReauthRequired,
-                    format!(
-                        "no answer from the browser within {}; if the provider showed an error page, check that {} is a registered redirect URI of the client",
-                        humantime::format_duration(timeout),
-                        configured
-                    ),
-                )
+            .map_err(|_| FlowError::NoBrowserAnswer {
+                waited: timeout,
+                redirect: configured.to_string(),
             })?
-            .map_err(|e| FlowError::new(Category::Transient, format!("the redirect listener failed: {e}")))?;
+            .map_err(FlowError::Listener)?;
         let checked = self.check(&callback.query, &prepared.state);
-        match &checked {
-            Ok(_) => {
-                callback
-                    .respond(true, "Signed in", "credctl received the sign-in. You can close this tab and return to the terminal.")
-                    .await;
-            }
-            Err(e) => {
-                callback
-                    .respond(
-                        false,
-                        "Sign-in failed",
-                        &format!("{e}. Return to the terminal for details."),
-                    )
-                    .await;
-            }
-        }
-        self.exchange(http, checked?, prepared.verifier, &redirect)
-            .await
-    }
-
-    /// The paste flow: send the person to the provider, read the code or
-    /// the whole redirect URL from the terminal, check it, exchange it.
-    pub async fn paste(
-        &self,
-        http: &Http,
-        ui: &dyn Interaction,
-        open_browser: bool,
-    ) -> Result<TokenResponse, FlowError> {
-        let redirect = match self.redirect_uri {
-            Some(url) => url.clone(),
-            None => Url::parse(DEFAULT_REDIRECT)
-                .map_err(|e| FlowError::new(Category::Configuration, e.to_string()))?,
-        };
-        let prepared = self.prepare(&redirect)?;
-        let opened = open_browser && webbrowser::open(prepared.url.as_str()).is_ok();
-        ui.authorization_url(&prepared.url, opened);
-        ui.paste_prompt("Paste the code, or the whole URL the browser was sent to:");
-        let line = read_stdin_line()
-            .await
-            .map_err(|e| {
-                FlowError::new(
-                    Category::ReauthRequired,
-                    format!("cannot read the code: {e}"),
-                )
-            })?
-            .map(|l| l.trim().to_string())
-            .filter(|l| !l.is_empty())
-            .ok_or_else(|| FlowError::new(Category::ReauthRequired, "no code was pasted"))?;
-        let code = match parse_pasted(&line) {
-            // A bare code: the page the provider sent the browser to showed only that.
-            Pasted::Code(code) => AuthorizationCode::new(code),
-            // A redirect URL carries the state we sent, and it must match.
-            Pasted::Redirect(query) => self.check(&query, &prepared.state)?,
-        };
+        let code = answer(callback, checked).await?;
         self.exchange(http, code, prepared.verifier, &redirect)
             .await
     }
 }
 
-/// One line of stdin, read on a thread of its own so that the sign-in stays
-/// responsive to Ctrl-C while the person types (the thread ends with the process).
-async fn read_stdin_line() -> std::io::Result<Option<String>> {
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    std::thread::spawn(move || {
-        use std::io::{BufRead, Read};
-        let mut line = String::new();
-        let read = std::io::stdin()
-            .lock()
-            .take(64 * 1024)
-            .read_line(&mut line)
-            .map(|n| (n > 0).then_some(line));
-        let _ = tx.send(read);
-    });
-    rx.await
-        .unwrap_or_else(|_| Err(std::io::Error::other("the reader stopped")))
-}
-
-enum Pasted {
-    Code(String),
-    Redirect(Vec<(String, String)>),
-}
-
-fn parse_pasted(line: &str) -> Pasted {
-    let query = if line.contains("://") {
-        // Some pages put the parameters in the fragment.
-        Url::parse(line)
-            .ok()
-            .map(|u| u.query().or(u.fragment()).unwrap_or("").to_string())
-    } else if line.starts_with('?') || line.contains("code=") {
-        Some(line.trim_start_matches('?').to_string())
-    } else {
-        None
-    };
-    match query {
-        Some(q) => Pasted::Redirect(
-            url::form_urlencoded::parse(q.as_bytes())
-                .into_owned()
-                .collect(),
-        ),
-        None => Pasted::Code(line.to_string()),
+/// Answers the browser with what the check found, and passes it on.
+async fn answer(
+    callback: Callback,
+    checked: Result<AuthorizationCode, FlowError>,
+) -> Result<AuthorizationCode, FlowError> {
+    match &checked {
+        Ok(_) => callback
+            .respond(
+                true,
+                "Signed in",
+                "credctl received the sign-in. You can close this tab and return to the terminal.",
+            )
+            .await,
+        Err(e) => {
+            callback
+                .respond(
+                    false,
+                    "Sign-in failed",
+                    &format!("{e}. Return to the terminal for details."),
+                )
+                .await
+        }
     }
+    checked
+}
+
+/// Listens where the redirect goes: ::1 for `[::1]`, else 127.0.0.1 (also
+/// for `localhost`, which RFC 8252 §8.3 advises against); returns the
+/// listener and the redirect URI with its actual port.
+async fn listen(configured: &Url) -> Result<(Listener, Url), FlowError> {
+    if !is_loopback(configured) || configured.scheme() != "http" {
+        return Err(FlowError::NotLoopbackRedirect(configured.to_string()));
+    }
+    let ip = match configured.host() {
+        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip),
+        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip),
+        _ => IpAddr::V4(Ipv4Addr::LOCALHOST),
+    };
+    let listen_error = |source| FlowError::Listen {
+        ip,
+        redirect: configured.to_string(),
+        source,
+    };
+    let listener = Listener::bind(ip, configured.port().unwrap_or(0), configured.path())
+        .await
+        .map_err(listen_error)?;
+    let port = listener.port().map_err(listen_error)?;
+    let mut redirect = configured.clone();
+    redirect
+        .set_port(Some(port))
+        .map_err(|()| FlowError::NotLoopbackRedirect(configured.to_string()))?;
+    Ok((listener, redirect))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::provider::config::Endpoints;
+    use crate::flow::Endpoints;
 
     fn settings(issuer: Option<&str>, iss_required: bool) -> ClientSettings {
         ClientSettings {
@@ -357,31 +275,13 @@ mod tests {
             redirect_uri: None,
         };
         let state = CsrfToken::new("s1".into());
+        let iss = ("iss", "https://id.example");
         assert!(
-            r.check(
-                &q(&[
-                    ("code", "c"),
-                    ("state", "s1"),
-                    ("iss", "https://id.example")
-                ]),
-                &state
-            )
-            .is_ok()
+            r.check(&q(&[("code", "c"), ("state", "s1"), iss]), &state)
+                .is_ok()
         );
-        let wrong_state = r.check(
-            &q(&[
-                ("code", "c"),
-                ("state", "s2"),
-                ("iss", "https://id.example"),
-            ]),
-            &state,
-        );
-        assert!(
-            wrong_state
-                .expect_err("state")
-                .message
-                .contains("state does not match")
-        );
+        let wrong_state = r.check(&q(&[("code", "c"), ("state", "s2"), iss]), &state);
+        assert!(matches!(wrong_state, Err(FlowError::StateMismatch)));
         let wrong_iss = r.check(
             &q(&[
                 ("code", "c"),
@@ -390,34 +290,21 @@ mod tests {
             ]),
             &state,
         );
-        assert!(wrong_iss.expect_err("iss").message.contains("evil.example"));
-        let no_iss = r.check(&q(&[("code", "c"), ("state", "s1")]), &state);
-        assert!(no_iss.is_err());
-        let denied = r.check(
-            &q(&[
-                ("error", "access_denied"),
-                ("state", "s1"),
-                ("iss", "https://id.example"),
-            ]),
-            &state,
+        assert!(
+            wrong_iss
+                .expect_err("iss")
+                .to_string()
+                .contains("evil.example")
         );
-        let denied = denied.expect_err("denied");
-        assert_eq!(denied.category, Category::ReauthRequired);
-        assert!(denied.message.contains("access_denied"));
-    }
-
-    #[test]
-    fn pasted_input_is_a_code_or_a_redirect() {
-        assert!(matches!(parse_pasted("4/0Adeu5BW"), Pasted::Code(c) if c == "4/0Adeu5BW"));
-        match parse_pasted("http://127.0.0.1/callback?code=abc&state=xyz") {
-            Pasted::Redirect(q) => assert_eq!(
-                q,
-                vec![
-                    ("code".into(), "abc".into()),
-                    ("state".into(), "xyz".into())
-                ]
-            ),
-            Pasted::Code(_) => panic!("a redirect"),
-        }
+        let no_iss = r.check(&q(&[("code", "c"), ("state", "s1")]), &state);
+        assert!(matches!(no_iss, Err(FlowError::CallbackWithoutIss)));
+        let denied = r
+            .check(
+                &q(&[("error", "access_denied"), ("state", "s1"), iss]),
+                &state,
+            )
+            .expect_err("denied");
+        assert_eq!(denied.category(), crate::error::Category::ReauthRequired);
+        assert!(denied.to_string().contains("access_denied"));
     }
 }

@@ -1,8 +1,7 @@
 //! Client credentials (RFC 6749 §4.4), for machines with a confidential client.
 
-use crate::error::Category;
 use crate::flow::{ClientSettings, FlowError, TokenResponse, classify, scopes, sender};
-use crate::http::Http;
+use crate::http::{Http, Resend};
 
 pub async fn run(
     settings: &ClientSettings,
@@ -10,16 +9,14 @@ pub async fn run(
     requested_scopes: &[String],
 ) -> Result<TokenResponse, FlowError> {
     if settings.client_secret.is_none() {
-        return Err(FlowError::new(
-            Category::Configuration,
-            "the client_credentials flow needs a confidential client: set client_secret in the config",
-        ));
+        return Err(FlowError::NeedsClientSecret);
     }
-    let client = settings.oauth_client();
-    let send = sender(http);
-    client
+    // Asking again only makes another token: safe to resend.
+    let send = sender(http, Resend::Idempotent);
+    settings
+        .oauth_client()
         .exchange_client_credentials()
-        .map_err(|e| FlowError::new(Category::Configuration, e.to_string()))?
+        .map_err(|_| FlowError::MissingEndpoint("token"))?
         .add_scopes(scopes(requested_scopes))
         .request_async(&send)
         .await

@@ -1,24 +1,30 @@
 //! Device authorization (RFC 8628), for SSH sessions and headless machines.
 //!
 //! The device authorization request goes through the oauth2 crate. The
-//! polling loop is ours: oauth2's loop hides transport errors (it only backs
-//! off), and we want the person to see what is happening.
+//! polling loop is ours, because the oauth2 crate's loop backs off silently
+//! on every client error (the person never hears why it waits), and it
+//! takes GitHub's HTTP 200 `authorization_pending` for a parse failure,
+//! which ends every GitHub sign-in.
 //!
 //! What always holds: poll no faster than `interval` (5 s when absent, §3.2),
 //! add 5 s on `slow_down` (§3.5), stop at the code's expiry; access_denied and
-//! expired_token end the wait with distinct messages.
+//! expired_token end the wait with distinct messages; the device code is
+//! sent again only after a connection that never opened, never after one
+//! that may have reached the server.
 
 use std::time::Duration;
 
 use oauth2::StandardDeviceAuthorizationResponse;
 use tokio::time::Instant;
+use url::Url;
 
-use crate::error::Category;
 use crate::flow::{
-    ClientSettings, FlowError, Interaction, OAuthErrorBody, TokenResponse, classify,
-    provider_error, scopes, sender,
+    ClientSettings, FlowError, OAuthErrorBody, TokenResponse, classify, describe_json_error,
+    scopes, sender,
 };
-use crate::http::{Http, HttpError};
+use crate::http::{Http, HttpError, Resend};
+use crate::secret::Secret;
+use crate::ui::Interaction;
 
 const GRANT_TYPE: &str = "urn:ietf:params:oauth:grant-type:device_code";
 const SLOW_DOWN_STEP: Duration = Duration::from_secs(5);
@@ -26,21 +32,20 @@ const SLOW_DOWN_STEP: Duration = Duration::from_secs(5);
 const MAX_INTERVAL: Duration = Duration::from_secs(60);
 const MAX_CODE_LIFETIME: Duration = Duration::from_secs(24 * 3600);
 
+/// What one poll of the token endpoint said.
+enum Poll {
+    Done(TokenResponse),
+    Pending,
+    SlowDown,
+}
+
 pub async fn run(
     settings: &ClientSettings,
     http: &Http,
     requested_scopes: &[String],
     ui: &dyn Interaction,
 ) -> Result<TokenResponse, FlowError> {
-    let client = settings.oauth_client();
-    let send = sender(http);
-    let details: StandardDeviceAuthorizationResponse = client
-        .exchange_device_code()
-        .map_err(|e| FlowError::new(Category::Configuration, e.to_string()))?
-        .add_scopes(scopes(requested_scopes))
-        .request_async(&send)
-        .await
-        .map_err(|e| settings.scrub(classify(e), &[]))?;
+    let details = authorize(settings, http, requested_scopes).await?;
     let verification = details
         .verification_uri_complete()
         .map(|u| u.secret().clone())
@@ -48,94 +53,119 @@ pub async fn run(
     // A code is good for minutes; an absurd `expires_in` is capped, not trusted.
     let lifetime = details.expires_in().min(MAX_CODE_LIFETIME);
     ui.device_code(&verification, details.user_code().secret(), lifetime);
-
-    let token_url = settings.endpoints.token.as_ref().ok_or_else(|| {
-        FlowError::new(
-            Category::Configuration,
-            "the provider has no token endpoint",
-        )
-    })?;
-    let deadline = Instant::now() + lifetime;
-    let mut interval = details.interval().max(Duration::from_secs(1));
+    let token_url = settings
+        .endpoints
+        .token
+        .as_ref()
+        .ok_or(FlowError::MissingEndpoint("token"))?;
+    let interval = details.interval().max(Duration::from_secs(1));
     ui.device_waiting(lifetime, interval);
-    let outcome = async {
-        loop {
-            tokio::time::sleep(interval).await;
-            if Instant::now() >= deadline {
-                return Err(expired());
-            }
-            let request = settings.form_post(
-                token_url,
-                &[
-                    ("grant_type", GRANT_TYPE),
-                    ("device_code", details.device_code().secret()),
-                ],
-            )?;
-            let response = match http.send(request).await {
-                Ok(response) => response,
-                Err(e @ HttpError::Connect { .. }) => {
-                    // Nothing was sent; the code is still good until it expires.
-                    interval = (interval * 2).min(MAX_INTERVAL);
-                    ui.warn(&format!(
-                        "{e}; still waiting, next try in {}s",
-                        interval.as_secs()
-                    ));
-                    continue;
-                }
-                Err(e) => return Err(e.into()),
-            };
-            // An `error` field decides, whatever the status: GitHub answers
-            // authorization_pending with HTTP 200.
-            let error = match serde_json::from_slice::<OAuthErrorBody>(response.body()) {
-                Ok(error) => error,
-                Err(_) if response.status().is_success() => {
-                    return serde_json::from_slice::<TokenResponse>(response.body()).map_err(
-                        |_| {
-                            FlowError::new(
-                                Category::InvalidResponse,
-                                "the provider's answer is not a valid token response",
-                            )
-                        },
-                    );
-                }
-                Err(_) => {
-                    return Err(FlowError::new(
-                        Category::InvalidResponse,
-                        format!(
-                            "the provider answered HTTP {} without an OAuth error",
-                            response.status()
-                        ),
-                    ));
-                }
-            };
-            match error.error.as_str() {
-                "authorization_pending" => {}
-                "slow_down" => {
-                    interval += SLOW_DOWN_STEP;
-                    ui.device_waiting(deadline.saturating_duration_since(Instant::now()), interval);
-                }
-                "access_denied" => {
-                    return Err(FlowError::new(
-                        Category::ReauthRequired,
-                        "the sign-in was denied on the verification page",
-                    ));
-                }
-                "expired_token" => return Err(expired()),
-                other => {
-                    let e = provider_error(other, error.error_description.as_deref());
-                    return Err(settings.scrub(e, &[details.device_code().secret()]));
-                }
-            }
-        }
-    }
+    let device_code = Secret::new(details.device_code().secret().as_str());
+    let outcome = wait(
+        settings,
+        http,
+        token_url,
+        device_code,
+        lifetime,
+        interval,
+        ui,
+    )
     .await;
     ui.device_done();
     outcome
 }
 
-fn expired() -> FlowError {
-    FlowError::new(
-        Category::ReauthRequired,
-        "the code expired before the sign-in was approved",
-    )
+/// The device authorization request (RFC 8628 §3.1).
+async fn authorize(
+    settings: &ClientSettings,
+    http: &Http,
+    requested_scopes: &[String],
+) -> Result<StandardDeviceAuthorizationResponse, FlowError> {
+    // Asking again only makes a new code: safe to resend.
+    let send = sender(http, Resend::Idempotent);
+    settings
+        .oauth_client()
+        .exchange_device_code()
+        .map_err(|_| FlowError::MissingEndpoint("device authorization"))?
+        .add_scopes(scopes(requested_scopes))
+        .request_async(&send)
+        .await
+        .map_err(|e| settings.scrub(classify(e), &[]))
+}
+
+/// Polls until the sign-in is approved, denied, or the code expires.
+async fn wait(
+    settings: &ClientSettings,
+    http: &Http,
+    token_url: &Url,
+    device_code: Secret<&str>,
+    lifetime: Duration,
+    mut interval: Duration,
+    ui: &dyn Interaction,
+) -> Result<TokenResponse, FlowError> {
+    let deadline = Instant::now() + lifetime;
+    loop {
+        tokio::time::sleep(interval).await;
+        if Instant::now() >= deadline {
+            return Err(FlowError::DeviceExpired);
+        }
+        let request = settings.form_post(
+            token_url,
+            &[
+                ("grant_type", Secret::new(GRANT_TYPE)),
+                ("device_code", device_code.clone()),
+            ],
+        )?;
+        let response = match http.send(request, Resend::SpendsGrant).await {
+            Ok(response) => response,
+            Err(e @ HttpError::Connect { .. }) => {
+                // Nothing was sent; the code is still good until it expires.
+                interval = (interval * 2).min(MAX_INTERVAL);
+                ui.warn(&format!(
+                    "{e}; still waiting, next try in {}s",
+                    interval.as_secs()
+                ));
+                continue;
+            }
+            Err(e) => return Err(e.into()),
+        };
+        match read_poll(response)
+            .map_err(|e| settings.scrub(e, std::slice::from_ref(&device_code)))?
+        {
+            Poll::Done(tokens) => return Ok(tokens),
+            Poll::Pending => {}
+            Poll::SlowDown => {
+                interval += SLOW_DOWN_STEP;
+                ui.device_waiting(deadline.saturating_duration_since(Instant::now()), interval);
+            }
+        }
+    }
+}
+
+/// Reads one poll's answer. An `error` field decides, whatever the status:
+/// GitHub answers authorization_pending with HTTP 200.
+fn read_poll(response: oauth2::HttpResponse) -> Result<Poll, FlowError> {
+    let error = match serde_json::from_slice::<OAuthErrorBody>(response.body()) {
+        Ok(error) => error,
+        Err(_) if response.status().is_success() => {
+            return serde_json::from_slice::<TokenResponse>(response.body())
+                .map(Poll::Done)
+                .map_err(|e| FlowError::NotATokenResponse {
+                    reason: describe_json_error(&e),
+                });
+        }
+        Err(_) => {
+            return Err(FlowError::UnexpectedStatus {
+                endpoint: "token",
+                status: response.status(),
+            });
+        }
+    };
+    match error.error.as_str() {
+        "authorization_pending" => Ok(Poll::Pending),
+        "slow_down" => Ok(Poll::SlowDown),
+        "access_denied" => Err(FlowError::DeviceDenied),
+        "expired_token" => Err(FlowError::DeviceExpired),
+        _ => Err(error.into()),
+    }
 }

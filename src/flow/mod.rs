@@ -1,40 +1,79 @@
 //! The OAuth 2.0 flows, on the oauth2 crate with our HTTP client.
 //!
 //! Flows are protocol only: they never touch the store and never print; what
-//! a person must see or type goes through [`Interaction`], which commands
-//! implement. Every failure is a [`FlowError`] with a [`Category`] that
-//! decides retries, exit code and what `auth list` shows.
+//! a person must see or type goes through [`crate::ui::Interaction`]. Every
+//! failure is a [`FlowError`] whose category decides retries, exit code and
+//! what `auth list` shows.
 
 pub mod auth_code;
 pub mod client_credentials;
 pub mod device;
+mod error;
 pub mod loopback;
+pub mod paste;
 pub mod refresh;
+pub mod response;
 pub mod revoke;
 
 use std::borrow::Cow;
 use std::pin::Pin;
-use std::time::Duration;
 
 use base64::Engine as _;
-use chrono::{DateTime, Utc};
 use oauth2::basic::{
     BasicErrorResponse, BasicRevocationErrorResponse, BasicTokenIntrospectionResponse,
-    BasicTokenType,
 };
 use oauth2::{
     AuthUrl, ClientId, ClientSecret, DeviceAuthorizationUrl, EndpointMaybeSet, EndpointNotSet,
-    ExtraTokenFields, HttpRequest, RequestTokenError, Scope, StandardRevocableToken,
-    StandardTokenResponse, TokenResponse as _, TokenUrl,
+    HttpRequest, Scope, StandardRevocableToken, TokenUrl,
 };
-use serde::{Deserialize, Serialize};
 use url::Url;
 
-use crate::error::Category;
-use crate::http::{Http, HttpError};
-use crate::provider::config::{Endpoints, FlowKind};
+pub use error::{FlowError, classify};
+pub(crate) use error::{OAuthErrorBody, describe_json_error};
+pub use response::TokenResponse;
+
+use crate::http::{Cause, Http, HttpError, Resend};
 use crate::secret::Secret;
-use crate::token::{self, OAuthToken};
+use crate::token::FlowKind;
+
+/// A provider's endpoints, configured or discovered.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Endpoints {
+    pub authorization: Option<Url>,
+    pub token: Option<Url>,
+    pub device_authorization: Option<Url>,
+    pub revocation: Option<Url>,
+}
+
+impl Endpoints {
+    /// Fills what is missing here from `other` (explicit settings win over discovery).
+    pub fn or(self, other: Endpoints) -> Endpoints {
+        Endpoints {
+            authorization: self.authorization.or(other.authorization),
+            token: self.token.or(other.token),
+            device_authorization: self.device_authorization.or(other.device_authorization),
+            revocation: self.revocation.or(other.revocation),
+        }
+    }
+
+    /// The flows these endpoints allow, given whether the client has a secret.
+    pub fn flows(&self, has_secret: bool) -> Vec<FlowKind> {
+        let mut flows = Vec::new();
+        if self.token.is_some() {
+            if self.authorization.is_some() {
+                flows.extend([FlowKind::Browser, FlowKind::Paste]);
+            }
+            if self.device_authorization.is_some() {
+                flows.push(FlowKind::Device);
+            }
+            if has_secret {
+                flows.push(FlowKind::ClientCredentials);
+            }
+        }
+        flows.sort();
+        flows
+    }
+}
 
 /// What a flow needs to know about the client and the provider.
 #[derive(Debug, Clone)]
@@ -47,17 +86,6 @@ pub struct ClientSettings {
     /// The provider promised `iss` in every callback.
     pub iss_required: bool,
 }
-
-/// The token endpoint's answer, with the `id_token` of OpenID Connect.
-pub type TokenResponse = StandardTokenResponse<IdTokenFields, BasicTokenType>;
-
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-pub struct IdTokenFields {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id_token: Option<Secret<String>>,
-}
-
-impl ExtraTokenFields for IdTokenFields {}
 
 pub type OAuthClient = oauth2::Client<
     BasicErrorResponse,
@@ -74,9 +102,10 @@ pub type OAuthClient = oauth2::Client<
 
 impl ClientSettings {
     /// [`FlowError::scrub`] with the client secret and the given secrets.
-    pub fn scrub(&self, error: FlowError, sent: &[&str]) -> FlowError {
-        let secret = self.client_secret.as_ref().map(|s| s.expose().as_str());
-        error.scrub(sent).scrub(&[secret.unwrap_or_default()])
+    pub fn scrub(&self, error: FlowError, sent: &[Secret<&str>]) -> FlowError {
+        let mut secrets = sent.to_vec();
+        secrets.extend(self.client_secret.as_ref().map(Secret::as_deref));
+        error.scrub(&secrets)
     }
 
     pub fn oauth_client(&self) -> OAuthClient {
@@ -90,7 +119,8 @@ impl ClientSettings {
                     .map(DeviceAuthorizationUrl::from_url),
             );
         match &self.client_secret {
-            Some(secret) => client.set_client_secret(ClientSecret::new(secret.expose().clone())),
+            // The HTTP boundary: oauth2 puts it in the Authorization header.
+            Some(secret) => client.set_client_secret(ClientSecret::new(secret.clone().expose())),
             None => client,
         }
     }
@@ -98,9 +128,16 @@ impl ClientSettings {
     /// A form POST with client authentication as oauth2 does it: HTTP Basic
     /// with the id and secret form-urlencoded first (RFC 6749 §2.3.1) for a
     /// confidential client, `client_id` in the body for a public one.
-    pub fn form_post(&self, url: &Url, params: &[(&str, &str)]) -> Result<HttpRequest, HttpError> {
+    pub fn form_post(
+        &self,
+        url: &Url,
+        params: &[(&str, Secret<&str>)],
+    ) -> Result<HttpRequest, HttpError> {
         let mut form = url::form_urlencoded::Serializer::new(String::new());
-        form.extend_pairs(params);
+        for (key, value) in params {
+            // The HTTP boundary: the form is the request body.
+            form.append_pair(key, value.clone().expose());
+        }
         let mut request = oauth2::http::Request::builder()
             .method(oauth2::http::Method::POST)
             .uri(url.as_str())
@@ -117,7 +154,7 @@ impl ClientSettings {
                 let basic = base64::engine::general_purpose::STANDARD.encode(format!(
                     "{}:{}",
                     enc(&self.client_id),
-                    enc(secret.expose())
+                    enc(secret.as_deref().expose())
                 ));
                 request = request.header(
                     oauth2::http::header::AUTHORIZATION,
@@ -132,7 +169,7 @@ impl ClientSettings {
             .body(form.finish().into_bytes())
             .map_err(|e| HttpError::Build {
                 url: url.to_string(),
-                cause: e.to_string(),
+                source: Cause::new(e),
             })
     }
 }
@@ -141,202 +178,12 @@ pub fn scopes(scopes: &[String]) -> impl Iterator<Item = Scope> + '_ {
     scopes.iter().map(|s| Scope::new(s.clone()))
 }
 
+type Sent<'a> = Pin<Box<dyn Future<Output = Result<oauth2::HttpResponse, HttpError>> + 'a>>;
+
 /// oauth2's view of our client: every request goes through [`Http::send`]
-/// and its retry rules.
-pub fn sender<'a>(
-    http: &'a Http,
-) -> impl Fn(HttpRequest) -> Pin<Box<dyn Future<Output = Result<oauth2::HttpResponse, HttpError>> + 'a>>
-+ 'a {
-    move |request| Box::pin(http.send(request))
-}
-
-/// A token response as a stored credential. Expiry from `expires_in`, else
-/// the JWT `exp`, else unknown; scopes as granted, else as requested (RFC
-/// 6749 §5.1: an absent `scope` means the requested one).
-pub fn oauth_token(
-    response: &TokenResponse,
-    requested_scopes: &[String],
-    now: DateTime<Utc>,
-    flow: FlowKind,
-) -> OAuthToken {
-    let access = response.access_token().secret().clone();
-    let token_type = match response.token_type() {
-        BasicTokenType::Bearer => "Bearer".to_string(),
-        other => other.as_ref().to_string(),
-    };
-    OAuthToken {
-        expires_at: token::expiry(now, response.expires_in(), &access),
-        access_token: Secret::new(access),
-        refresh_token: response
-            .refresh_token()
-            .map(|r| Secret::new(r.secret().clone())),
-        token_type,
-        scopes: match response.scopes() {
-            Some(granted) => granted.iter().map(|s| s.to_string()).collect(),
-            None => requested_scopes.to_vec(),
-        },
-        id_token: response.extra_fields().id_token.clone(),
-        obtained_at: now,
-        flow: Some(flow),
-        unknown: serde_json::Map::new(),
-    }
-}
-
-/// Why a flow failed, in words that hold no secret.
-#[derive(Debug, Clone, thiserror::Error)]
-#[error("{message}")]
-pub struct FlowError {
-    pub category: Category,
-    pub message: String,
-}
-
-impl FlowError {
-    pub fn new(category: Category, message: impl Into<String>) -> Self {
-        FlowError {
-            category,
-            message: message.into(),
-        }
-    }
-
-    /// Blanks out the secrets that were sent: a provider's error text may
-    /// quote them back, and this text reaches stderr and `auth list`.
-    pub fn scrub(mut self, secrets: &[&str]) -> Self {
-        for secret in secrets.iter().filter(|s| s.len() >= 4) {
-            self.message = self.message.replace(secret, "***");
-        }
-        self
-    }
-}
-
-impl From<HttpError> for FlowError {
-    fn from(e: HttpError) -> Self {
-        FlowError::new(e.category(), e.to_string())
-    }
-}
-
-/// Sorts an oauth2 error into our categories. Raw bodies are dropped: they
-/// can hold tokens.
-pub fn classify(error: RequestTokenError<HttpError, BasicErrorResponse>) -> FlowError {
-    match error {
-        RequestTokenError::ServerResponse(e) => provider_error(
-            e.error().as_ref(),
-            e.error_description().map(String::as_str),
-        ),
-        RequestTokenError::Request(e) => e.into(),
-        RequestTokenError::Parse(e, body) => {
-            // GitHub answers errors with HTTP 200 and an `error` field.
-            if let Ok(e) = serde_json::from_slice::<OAuthErrorBody>(&body) {
-                return provider_error(&e.error, e.error_description.as_deref());
-            }
-            FlowError::new(
-                Category::InvalidResponse,
-                format!(
-                    "the provider's answer is not a valid token response ({} at `{}`)",
-                    describe_json_error(e.inner()),
-                    e.path()
-                ),
-            )
-        }
-        RequestTokenError::Other(message) => FlowError::new(
-            Category::InvalidResponse,
-            format!(
-                "the provider's answer is not a valid token response ({})",
-                sanitize(&message)
-            ),
-        ),
-    }
-}
-
-#[derive(Deserialize)]
-pub(crate) struct OAuthErrorBody {
-    pub error: String,
-    pub error_description: Option<String>,
-}
-
-/// An OAuth error code from the provider (RFC 6749 §5.2, RFC 8628 §3.5).
-pub fn provider_error(code: &str, description: Option<&str>) -> FlowError {
-    let category = match code {
-        // With GitHub's names for a dead refresh token, code or device code,
-        // and OpenID Connect's "the user must sign in again" (Microsoft
-        // answers interaction_required to a refresh when MFA is due).
-        "invalid_grant"
-        | "access_denied"
-        | "expired_token"
-        | "bad_refresh_token"
-        | "bad_verification_code"
-        | "incorrect_device_code"
-        | "interaction_required"
-        | "login_required"
-        | "consent_required"
-        | "account_selection_required" => Category::ReauthRequired,
-        "temporarily_unavailable" | "server_error" => Category::Transient,
-        // invalid_client, unauthorized_client, invalid_request, invalid_scope,
-        // unsupported_grant_type and anything else: the request was wrong.
-        _ => Category::Configuration,
-    };
-    let mut message = format!("the provider answered `{}`", sanitize(code));
-    if let Some(description) = description.map(sanitize).filter(|d| !d.is_empty()) {
-        message.push_str(&format!(": {description}"));
-    }
-    FlowError::new(category, message)
-}
-
-/// Provider text shown to a person: printable, one line. Bounded loosely
-/// here and tightly by [`clip`] once secrets are scrubbed: a secret cut in
-/// two by a bound could no longer be found and blanked out.
-pub fn sanitize(text: &str) -> String {
-    let clean: String = text
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .take(16 * 1024)
-        .collect();
-    clean.trim().to_string()
-}
-
-/// The bound on provider text in messages and records, applied after scrubbing.
-pub fn clip(text: &str) -> String {
-    const MAX: usize = 400;
-    match text.char_indices().nth(MAX) {
-        Some((at, _)) => format!("{}…", &text[..at]),
-        None => text.to_string(),
-    }
-}
-
-fn describe_json_error(e: &serde_json::Error) -> String {
-    use serde_json::error::Category as C;
-    match e.classify() {
-        C::Eof => "truncated JSON".into(),
-        C::Syntax => "not JSON".into(),
-        C::Io => "unreadable".into(),
-        C::Data => {
-            let text = e.to_string();
-            if text.starts_with("missing field") {
-                text.split(" at line")
-                    .next()
-                    .unwrap_or_default()
-                    .to_string()
-            } else {
-                "a field has the wrong type".into()
-            }
-        }
-    }
-}
-
-/// What a person sees and types during a sign-in. Commands implement it;
-/// flows never print.
-pub trait Interaction {
-    /// The authorization URL, printed alone on its own line.
-    fn authorization_url(&self, url: &Url, browser_opened: bool);
-    /// The device flow's verification URL and user code, each on its own line.
-    fn device_code(&self, verification_url: &str, user_code: &str, expires_in: Duration);
-    /// The device flow waits for approval; called again with a new interval on `slow_down`.
-    fn device_waiting(&self, expires_in: Duration, interval: Duration);
-    /// The wait is over, whatever its outcome.
-    fn device_done(&self);
-    /// A passing problem the flow recovers from.
-    fn warn(&self, message: &str);
-    /// Asks for the pasted code (the paste flow); the flow reads stdin.
-    fn paste_prompt(&self, prompt: &str);
+/// and its retry rules for requests like this one.
+pub fn sender<'a>(http: &'a Http, resend: Resend) -> impl Fn(HttpRequest) -> Sent<'a> + 'a {
+    move |request| Box::pin(http.send(request, resend))
 }
 
 pub(crate) fn redirect_cow(url: &Url) -> Cow<'static, oauth2::RedirectUrl> {

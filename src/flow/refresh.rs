@@ -1,11 +1,11 @@
 //! One refresh request (RFC 6749 §6). The single-flight rules around it live
-//! in the provider; this sends it once, with the retry rules of `http.rs`.
+//! in the provider; this sends it once, and never resends it where the
+//! server may have acted on it (see `http::retry`).
 
 use oauth2::RefreshToken;
 
-use crate::error::Category;
 use crate::flow::{ClientSettings, FlowError, TokenResponse, classify, sender};
-use crate::http::Http;
+use crate::http::{Http, Resend};
 use crate::secret::Secret;
 
 pub async fn run(
@@ -13,13 +13,14 @@ pub async fn run(
     http: &Http,
     refresh_token: &Secret<String>,
 ) -> Result<TokenResponse, FlowError> {
-    let client = settings.oauth_client();
-    let send = sender(http);
-    let token = RefreshToken::new(refresh_token.expose().clone());
-    client
+    let send = sender(http, Resend::SpendsGrant);
+    // The HTTP boundary: oauth2 puts it in the form.
+    let token = RefreshToken::new(refresh_token.clone().expose());
+    settings
+        .oauth_client()
         .exchange_refresh_token(&token)
-        .map_err(|e| FlowError::new(Category::Configuration, e.to_string()))?
+        .map_err(|_| FlowError::MissingEndpoint("token"))?
         .request_async(&send)
         .await
-        .map_err(|e| settings.scrub(classify(e), &[refresh_token.expose()]))
+        .map_err(|e| settings.scrub(classify(e), &[refresh_token.as_deref()]))
 }

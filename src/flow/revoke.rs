@@ -4,8 +4,8 @@
 
 use url::Url;
 
-use crate::flow::{ClientSettings, FlowError, OAuthErrorBody, provider_error};
-use crate::http::Http;
+use crate::flow::{ClientSettings, FlowError, OAuthErrorBody};
+use crate::http::{Http, Resend};
 use crate::secret::Secret;
 
 /// Revokes one token. RFC 7009 §2.2: 200 also for a token already invalid.
@@ -18,21 +18,22 @@ pub async fn run(
 ) -> Result<(), FlowError> {
     let request = settings.form_post(
         endpoint,
-        &[("token", token.expose()), ("token_type_hint", hint)],
+        &[
+            ("token", token.as_deref()),
+            ("token_type_hint", Secret::new(hint)),
+        ],
     )?;
-    let response = http.send(request).await?;
+    // Revoking twice changes nothing.
+    let response = http.send(request, Resend::Idempotent).await?;
     if response.status().is_success() {
         return Ok(());
     }
     let error = match serde_json::from_slice::<OAuthErrorBody>(response.body()) {
-        Ok(e) => provider_error(&e.error, e.error_description.as_deref()),
-        Err(_) => FlowError::new(
-            crate::error::Category::InvalidResponse,
-            format!(
-                "the revocation endpoint answered HTTP {}",
-                response.status()
-            ),
-        ),
+        Ok(e) => e.into(),
+        Err(_) => FlowError::UnexpectedStatus {
+            endpoint: "revocation",
+            status: response.status(),
+        },
     };
-    Err(settings.scrub(error, &[token.expose()]))
+    Err(settings.scrub(error, &[token.as_deref()]))
 }

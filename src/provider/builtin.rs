@@ -4,7 +4,8 @@
 
 use url::Url;
 
-use crate::provider::config::{Endpoints, ProviderConfig, Source};
+use crate::flow::Endpoints;
+use crate::provider::config::{ProviderConfig, Source};
 
 struct Template {
     name: &'static str,
@@ -109,7 +110,8 @@ pub fn all() -> Vec<ProviderConfig> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::provider::config::{FlowKind, check_url};
+    use crate::http::check_url;
+    use crate::token::FlowKind;
 
     #[test]
     fn every_template_is_well_formed() {

@@ -2,87 +2,15 @@
 //!
 //! What always holds: every endpoint is https, or http on a loopback host
 //! (127.0.0.1, `localhost`, `::1`), whether it came from a template, the config
-//! file or discovery.
+//! file or discovery (`http::check_url`).
 
-use std::fmt;
+use serde::Serialize;
+use url::Url;
 
-use serde::{Deserialize, Serialize};
-use url::{Host, Url};
-
+use crate::flow::Endpoints;
 use crate::name::Name;
 use crate::secret::Secret;
-
-/// How `auth login` obtains tokens.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, clap::ValueEnum,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum FlowKind {
-    /// Authorization code with PKCE, redirected to a listener on 127.0.0.1.
-    Browser,
-    /// Device authorization (RFC 8628), for SSH sessions and headless machines.
-    Device,
-    /// Authorization code with PKCE, the code pasted back by hand.
-    Paste,
-    /// Client credentials, for machines with a confidential client.
-    #[value(name = "client_credentials")]
-    ClientCredentials,
-}
-
-impl FlowKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            FlowKind::Browser => "browser",
-            FlowKind::Device => "device",
-            FlowKind::Paste => "paste",
-            FlowKind::ClientCredentials => "client_credentials",
-        }
-    }
-}
-
-impl fmt::Display for FlowKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-#[derive(Debug, Clone, Default)]
-pub struct Endpoints {
-    pub authorization: Option<Url>,
-    pub token: Option<Url>,
-    pub device_authorization: Option<Url>,
-    pub revocation: Option<Url>,
-}
-
-impl Endpoints {
-    /// Fills what is missing here from `other` (explicit settings win over discovery).
-    pub fn or(self, other: Endpoints) -> Endpoints {
-        Endpoints {
-            authorization: self.authorization.or(other.authorization),
-            token: self.token.or(other.token),
-            device_authorization: self.device_authorization.or(other.device_authorization),
-            revocation: self.revocation.or(other.revocation),
-        }
-    }
-
-    /// The flows these endpoints allow, given whether the client has a secret.
-    pub fn flows(&self, has_secret: bool) -> Vec<FlowKind> {
-        let mut flows = Vec::new();
-        if self.token.is_some() {
-            if self.authorization.is_some() {
-                flows.extend([FlowKind::Browser, FlowKind::Paste]);
-            }
-            if self.device_authorization.is_some() {
-                flows.push(FlowKind::Device);
-            }
-            if has_secret {
-                flows.push(FlowKind::ClientCredentials);
-            }
-        }
-        flows.sort();
-        flows
-    }
-}
+use crate::token::FlowKind;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -131,26 +59,14 @@ impl ProviderConfig {
     pub fn asks_offline_access(&self, scopes: &[String]) -> bool {
         scopes.iter().any(|s| s == "offline_access")
     }
-}
 
-/// Whether `url` may be used: https anywhere, http only on loopback.
-pub fn check_url(url: &Url) -> Result<(), String> {
-    match url.scheme() {
-        "https" => Ok(()),
-        "http" if is_loopback(url) => Ok(()),
-        "http" => Err(format!(
-            "{url} uses plain http on a host that is not loopback; use https (http is accepted only on 127.0.0.1, localhost and ::1)"
-        )),
-        other => Err(format!("{url} has scheme {other:?}; use https")),
-    }
-}
-
-pub fn is_loopback(url: &Url) -> bool {
-    match url.host() {
-        Some(Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        Some(Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
+    /// The flows `auth providers` shows: those the endpoints allow, or
+    /// "discovered" for an issuer whose endpoints come at sign-in.
+    pub fn flows_known(&self) -> Option<Vec<FlowKind>> {
+        if self.issuer.is_some() && self.endpoints.token.is_none() {
+            return None;
+        }
+        Some(self.endpoints.flows(self.client_secret.is_some()))
     }
 }
 
@@ -160,26 +76,6 @@ mod tests {
 
     fn url(s: &str) -> Url {
         s.parse().expect("url")
-    }
-
-    #[test]
-    fn http_only_on_loopback() {
-        for ok in [
-            "https://id.example.com/token",
-            "http://127.0.0.1:8080/token",
-            "http://localhost/token",
-            "http://[::1]:9/t",
-        ] {
-            assert!(check_url(&url(ok)).is_ok(), "{ok}");
-        }
-        for bad in [
-            "http://id.example.com/token",
-            "http://10.0.0.1/token",
-            "http://127.0.0.1.example.com/",
-            "ftp://127.0.0.1/",
-        ] {
-            assert!(check_url(&url(bad)).is_err(), "{bad}");
-        }
     }
 
     #[test]

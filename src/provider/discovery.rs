@@ -7,10 +7,10 @@
 use serde::Deserialize;
 use url::Url;
 
-use crate::error::Category;
-use crate::flow::FlowError;
-use crate::http::Http;
-use crate::provider::config::{Endpoints, check_url};
+use crate::flow::{Endpoints, FlowError};
+use crate::http::{Http, check_url};
+use crate::sanitize;
+use crate::token::Category;
 
 #[derive(Debug, Deserialize)]
 struct Metadata {
@@ -49,65 +49,68 @@ pub fn candidates(issuer: &Url) -> Vec<Url> {
 /// Fetches the metadata. The error says which URLs were tried and why; it
 /// is transient only when every attempt failed for a transient reason.
 pub async fn discover(http: &Http, issuer: &Url) -> Result<Discovered, FlowError> {
-    let mut failures = Vec::new();
+    let mut attempts = Vec::new();
     let mut transient = true;
     for url in candidates(issuer) {
         let (status, body) = match http.get_json(&url).await {
             Ok(answer) => answer,
             Err(e) => {
                 transient &= e.category() == Category::Transient;
-                failures.push(format!("{url}: {e}"));
+                attempts.push(format!("{url}: {e}"));
                 continue;
             }
         };
         transient = false;
         if !status.is_success() {
-            failures.push(format!("{url}: HTTP {status}"));
+            attempts.push(format!("{url}: HTTP {status}"));
             continue;
         }
-        let meta: Metadata = match serde_json::from_slice(&body) {
-            Ok(meta) => meta,
-            Err(e) => {
-                failures.push(format!("{url}: not a metadata document ({e})"));
-                continue;
-            }
-        };
-        if meta.issuer.trim_end_matches('/') != issuer.as_str().trim_end_matches('/') {
-            return Err(FlowError::new(
-                Category::Configuration,
-                format!(
-                    "{url} names issuer {:?}, not {issuer}",
-                    crate::flow::sanitize(&meta.issuer)
-                ),
-            ));
+        match serde_json::from_slice::<Metadata>(&body) {
+            Ok(meta) => return read(url, issuer, meta),
+            Err(e) => attempts.push(format!(
+                "{url}: not a metadata document ({})",
+                crate::flow::describe_json_error(&e)
+            )),
         }
-        let endpoint = |key: &str, value: Option<String>| -> Result<Option<Url>, FlowError> {
-            let Some(value) = value else { return Ok(None) };
-            let bad =
-                |m: String| FlowError::new(Category::Configuration, format!("{url}: {key}: {m}"));
-            let url = Url::parse(&value).map_err(|e| bad(format!("not a URL ({e})")))?;
-            check_url(&url).map_err(bad)?;
-            Ok(Some(url))
-        };
-        return Ok(Discovered {
-            endpoints: Endpoints {
-                authorization: endpoint("authorization_endpoint", meta.authorization_endpoint)?,
-                token: endpoint("token_endpoint", meta.token_endpoint)?,
-                device_authorization: endpoint(
-                    "device_authorization_endpoint",
-                    meta.device_authorization_endpoint,
-                )?,
-                revocation: endpoint("revocation_endpoint", meta.revocation_endpoint)?,
-            },
-            iss_in_callback: meta.authorization_response_iss_parameter_supported,
+    }
+    Err(FlowError::Discovery {
+        attempts,
+        transient,
+    })
+}
+
+/// Checks a metadata document found at `url` and takes its endpoints.
+fn read(url: Url, issuer: &Url, meta: Metadata) -> Result<Discovered, FlowError> {
+    if meta.issuer.trim_end_matches('/') != issuer.as_str().trim_end_matches('/') {
+        return Err(FlowError::DiscoveredIssuer {
+            url: url.to_string(),
+            got: sanitize::text_max(&meta.issuer, 200),
+            expected: issuer.to_string(),
         });
     }
-    let category = if transient {
-        Category::Transient
-    } else {
-        Category::Configuration
+    let endpoint = |key: &'static str, value: Option<String>| -> Result<Option<Url>, FlowError> {
+        let Some(value) = value else { return Ok(None) };
+        let bad = |problem: String| FlowError::DiscoveredEndpoint {
+            url: url.to_string(),
+            key,
+            problem: sanitize::text_max(&problem, 300),
+        };
+        let parsed = Url::parse(&value).map_err(|e| bad(format!("not a URL ({e})")))?;
+        check_url(&parsed).map_err(bad)?;
+        Ok(Some(parsed))
     };
-    Err(FlowError::new(category, failures.join("; ")))
+    Ok(Discovered {
+        endpoints: Endpoints {
+            authorization: endpoint("authorization_endpoint", meta.authorization_endpoint)?,
+            token: endpoint("token_endpoint", meta.token_endpoint)?,
+            device_authorization: endpoint(
+                "device_authorization_endpoint",
+                meta.device_authorization_endpoint,
+            )?,
+            revocation: endpoint("revocation_endpoint", meta.revocation_endpoint)?,
+        },
+        iss_in_callback: meta.authorization_response_iss_parameter_supported,
+    })
 }
 
 #[cfg(test)]

@@ -11,19 +11,23 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use url::Url;
 
-use crate::error::{Error, StoreError};
-use crate::http::Http;
+use crate::error::{ConfigError, Error};
+use crate::flow::Endpoints;
+use crate::http::{Http, check_url};
 use crate::name::Name;
+use crate::paths::Clock;
 use crate::provider::Provider;
 use crate::provider::builtin;
-use crate::provider::config::{Endpoints, FlowKind, ProviderConfig, Source, check_url};
+use crate::provider::config::{ProviderConfig, Source};
 use crate::secret::Secret;
-use crate::store::TokenStore;
+use crate::store::{TokenStore, private};
+use crate::token::FlowKind;
 
 pub struct Registry {
     providers: BTreeMap<Name, ProviderConfig>,
     config_path: PathBuf,
     store: TokenStore,
+    clock: Clock,
 }
 
 #[derive(Deserialize)]
@@ -51,38 +55,32 @@ struct ProviderToml {
 
 impl Registry {
     /// Reads `config.toml` (absent is fine) and merges it over the built-ins.
-    pub fn load(config_path: PathBuf, store: TokenStore) -> Result<Registry, Error> {
+    pub fn load(config_path: PathBuf, store: TokenStore, clock: Clock) -> Result<Registry, Error> {
         let mut providers: BTreeMap<Name, ProviderConfig> = builtin::all()
             .into_iter()
             .map(|p| (p.name.clone(), p))
             .collect();
-        let text = match std::fs::read_to_string(&config_path) {
-            Ok(text) => Some(text),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-            Err(e) => {
-                return Err(Error::Config {
-                    path: config_path,
-                    message: format!("cannot read it: {e}"),
-                });
-            }
-        };
-        if let Some(text) = text {
-            let file: ConfigFile = toml::from_str(&text).map_err(|e| Error::Config {
-                message: describe_toml_error(&e, &text),
+        if let Some(config) = private::read_config(&config_path)? {
+            let config_error = |source| Error::Config {
                 path: config_path.clone(),
-            })?;
+                source,
+            };
+            let file: ConfigFile = toml::from_str(&config.text)
+                .map_err(|e| config_error(describe_toml_error(&e, &config.text)))?;
             // A client secret is a secret: refused where others can read it, as ssh does.
             if file.providers.values().any(|p| p.client_secret.is_some()) {
-                refuse_if_shared(&config_path)?;
+                config.check_holds_secret()?;
             }
             for (key, entry) in file.providers {
-                let err = |message: String| Error::Config {
-                    path: config_path.clone(),
-                    message: format!("[providers.{key}]: {message}"),
+                let problem = |problem: String| {
+                    config_error(ConfigError::Provider {
+                        key: key.clone(),
+                        problem,
+                    })
                 };
-                let name: Name = key.parse().map_err(|e| err(format!("{e}")))?;
+                let name: Name = key.parse().map_err(|e| problem(format!("{e}")))?;
                 let base = providers.remove(&name);
-                let merged = merge(name.clone(), base, entry).map_err(err)?;
+                let merged = merge(name.clone(), base, entry).map_err(problem)?;
                 providers.insert(name, merged);
             }
         }
@@ -90,6 +88,7 @@ impl Registry {
             providers,
             config_path,
             store,
+            clock,
         })
     }
 
@@ -116,12 +115,14 @@ impl Registry {
             self.config_path.clone(),
             self.store.clone(),
             http.clone(),
+            self.clock,
         );
         provider.init().await?;
         Ok(provider)
     }
 }
 
+/// A config entry over the template of the same name, if any.
 fn merge(
     name: Name,
     base: Option<ProviderConfig>,
@@ -146,33 +147,7 @@ fn merge(
         register_url: None,
     });
     p.source = source;
-    let parse = |key: &str, value: Option<String>| -> Result<Option<Url>, String> {
-        let Some(value) = value else { return Ok(None) };
-        let url =
-            Url::parse(&value).map_err(|e| format!("{key} = {value:?} is not a URL ({e})"))?;
-        check_url(&url).map_err(|e| format!("{key}: {e}"))?;
-        Ok(Some(url))
-    };
-    if let Some(issuer) = parse("issuer", t.issuer)? {
-        // A new issuer means new endpoints: drop the template's.
-        if p.issuer.as_ref() != Some(&issuer) && source == Source::BuiltinAndConfig {
-            p.endpoints = Endpoints::default();
-        }
-        p.issuer = Some(issuer);
-    }
-    let explicit = Endpoints {
-        authorization: parse("authorization_url", t.authorization_url)?,
-        token: parse("token_url", t.token_url)?,
-        device_authorization: parse("device_authorization_url", t.device_authorization_url)?,
-        revocation: parse("revocation_url", t.revocation_url)?,
-    };
-    p.endpoints = explicit.or(p.endpoints);
-    if let Some(redirect) = t.redirect_uri {
-        let url = Url::parse(&redirect)
-            .map_err(|e| format!("redirect_uri = {redirect:?} is not a URL ({e})"))?;
-        check_url(&url).map_err(|e| format!("redirect_uri: {e}"))?;
-        p.redirect_uri = Some(url);
-    }
+    merge_urls(&mut p, &t)?;
     if let Some(client_id) = t.client_id {
         if client_id.trim().is_empty() {
             return Err("client_id is empty".into());
@@ -189,61 +164,82 @@ fn merge(
         p.auth_params = params.into_iter().collect();
     }
     p.flow = t.flow.or(p.flow);
-    if p.issuer.is_none() && p.endpoints.token.is_none() {
-        return Err("no endpoints: set `issuer` (OpenID discovery) or `token_url` (with `authorization_url` and/or `device_authorization_url`)".into());
-    }
-    if p.issuer.is_none() {
-        let flows = p.endpoints.flows(p.client_secret.is_some());
-        if let Some(flow) = p.flow
-            && !flows.contains(&flow)
-        {
-            return Err(format!(
-                "flow = \"{flow}\" needs {}",
-                match flow {
-                    FlowKind::Browser | FlowKind::Paste => "authorization_url and token_url",
-                    FlowKind::Device => "device_authorization_url and token_url",
-                    FlowKind::ClientCredentials => "token_url and client_secret",
-                }
-            ));
-        }
-    }
+    check_flows(&p)?;
     Ok(p)
 }
 
-fn refuse_if_shared(path: &Path) -> Result<(), Error> {
-    use std::os::unix::fs::MetadataExt;
-    let meta = std::fs::metadata(path).map_err(|e| Error::Config {
-        path: path.to_path_buf(),
-        message: format!("cannot read it: {e}"),
-    })?;
-    let mode = meta.mode() & 0o7777;
-    if mode & 0o077 != 0 {
-        return Err(StoreError::Insecure {
-            path: path.to_path_buf(),
-            mode,
-            is_dir: false,
+/// The issuer, endpoints and redirect URI, each checked for https (or loopback http).
+fn merge_urls(p: &mut ProviderConfig, t: &ProviderToml) -> Result<(), String> {
+    let parse = |key: &str, value: &Option<String>| -> Result<Option<Url>, String> {
+        let Some(value) = value else { return Ok(None) };
+        let url = Url::parse(value).map_err(|e| format!("{key} = {value:?} is not a URL ({e})"))?;
+        check_url(&url).map_err(|e| format!("{key}: {e}"))?;
+        Ok(Some(url))
+    };
+    if let Some(issuer) = parse("issuer", &t.issuer)? {
+        // A new issuer means new endpoints: drop the template's.
+        if p.issuer.as_ref() != Some(&issuer) && p.source == Source::BuiltinAndConfig {
+            p.endpoints = Endpoints::default();
         }
-        .into());
+        p.issuer = Some(issuer);
+    }
+    let explicit = Endpoints {
+        authorization: parse("authorization_url", &t.authorization_url)?,
+        token: parse("token_url", &t.token_url)?,
+        device_authorization: parse("device_authorization_url", &t.device_authorization_url)?,
+        revocation: parse("revocation_url", &t.revocation_url)?,
+    };
+    p.endpoints = explicit.or(std::mem::take(&mut p.endpoints));
+    if let Some(redirect) = parse("redirect_uri", &t.redirect_uri)? {
+        p.redirect_uri = Some(redirect);
     }
     Ok(())
 }
 
+/// A provider must have endpoints, and its `flow` must be one they allow.
+fn check_flows(p: &ProviderConfig) -> Result<(), String> {
+    if p.issuer.is_none() && p.endpoints.token.is_none() {
+        return Err("no endpoints: set `issuer` (OpenID discovery) or `token_url` (with `authorization_url` and/or `device_authorization_url`)".into());
+    }
+    // An issuer's endpoints are discovered at sign-in.
+    if p.issuer.is_some() {
+        return Ok(());
+    }
+    let flows = p.endpoints.flows(p.client_secret.is_some());
+    match p.flow {
+        Some(flow) if !flows.contains(&flow) => Err(format!(
+            "flow = \"{flow}\" needs {}",
+            match flow {
+                FlowKind::Browser | FlowKind::Paste => "authorization_url and token_url",
+                FlowKind::Device => "device_authorization_url and token_url",
+                FlowKind::ClientCredentials => "token_url and client_secret",
+            }
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// The parse error with its line and column, without quoting the file: it
 /// may hold a client secret.
-fn describe_toml_error(e: &toml::de::Error, text: &str) -> String {
-    let message = e.message().trim_end();
+fn describe_toml_error(e: &toml::de::Error, text: &str) -> ConfigError {
+    let message = e.message().trim_end().to_string();
     match e.span() {
         Some(span) => {
             let before = &text[..span.start.min(text.len())];
             let line = before.matches('\n').count() + 1;
             let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
-            format!("line {line}, column {column}: {message}")
+            ConfigError::Syntax {
+                line,
+                column,
+                message,
+            }
         }
-        None => message.to_string(),
+        None => ConfigError::Toml { message },
     }
 }
 
 #[cfg(test)]
+#[allow(clippy::disallowed_methods)] // tests write their config.toml themselves
 mod tests {
     use super::*;
 
@@ -251,13 +247,17 @@ mod tests {
         let dir = tempfile::tempdir().expect("dir");
         let path = dir.path().join("config.toml");
         std::fs::write(&path, toml).expect("write");
-        Registry::load(path, TokenStore::new(dir.path().join("oauth")))
+        Registry::load(
+            path,
+            TokenStore::new(dir.path().join("oauth")),
+            Clock::real(),
+        )
     }
 
     fn message(r: Result<Registry, Error>) -> String {
         match r {
             Ok(_) => panic!("expected an error"),
-            Err(e) => e.to_string(),
+            Err(e) => crate::error::chain(&e),
         }
     }
 

@@ -10,8 +10,8 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::error::StoreError;
 use crate::name::{CredentialId, Name};
+use crate::store::StoreError;
 use crate::token::{Credential, Entry, Metadata};
 
 pub const FORMAT_VERSION: u64 = 1;

@@ -16,8 +16,8 @@ use std::path::Path;
 use std::sync::mpsc;
 use std::time::Duration;
 
-use crate::error::StoreError;
 use crate::name::CredentialId;
+use crate::store::StoreError;
 
 /// Proof that this process holds the exclusive lock of one credential. Store
 /// writes take it as a parameter, so a write without the lock does not compile.
@@ -34,8 +34,14 @@ impl LockGuard {
     }
 }
 
+/// A wait shorter than this is not worth telling a person about: in a
+/// stampede, each waiter waits about one refresh round trip.
+const QUIET_WAIT: Duration = Duration::from_secs(1);
+
 /// Takes the exclusive lock at `path`, waiting at most `timeout`. Calls
-/// `on_wait` once if another process holds it, so the caller can tell the user.
+/// `on_wait` once if another process has held it for [`QUIET_WAIT`], so the
+/// caller can tell the user.
+#[expect(clippy::disallowed_methods, reason = "the one place that locks")]
 pub fn acquire(
     path: &Path,
     id: &CredentialId,
@@ -59,7 +65,6 @@ pub fn acquire(
         Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
         Err(e) => return Err(StoreError::io("lock", path, e)),
     }
-    on_wait();
     // A blocking flock wakes the moment the holder releases it (no polling
     // delay); a helper thread lets us bound the wait. A clone of the handle
     // shares the open file description, so its lock is this file's lock.
@@ -71,7 +76,15 @@ pub fn acquire(
         let result = fs2::FileExt::lock_exclusive(&waiter);
         let _ = tx.send(result);
     });
-    match rx.recv_timeout(timeout) {
+    let first = rx.recv_timeout(QUIET_WAIT.min(timeout));
+    let result = match first {
+        Err(mpsc::RecvTimeoutError::Timeout) if timeout > QUIET_WAIT => {
+            on_wait();
+            rx.recv_timeout(timeout - QUIET_WAIT)
+        }
+        other => other,
+    };
+    match result {
         Ok(Ok(())) => Ok(guard(file)),
         Ok(Err(e)) => Err(StoreError::io("lock", path, e)),
         Err(_) => Err(StoreError::LockTimeout {

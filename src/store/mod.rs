@@ -10,24 +10,30 @@
 //! - a write is lock → read → modify → atomic replace: a temporary file in the
 //!   same directory, fsync, rename, fsync of the directory. A crash leaves the
 //!   old or the new file, never a torn one, never neither;
-//! - a file or directory other users can reach is refused, as ssh does for keys;
+//! - a file or directory other users can reach is refused, as ssh does for
+//!   keys ([`private`] decides);
 //! - a bad file is reported by path and never overwritten; the others keep working.
 
+mod error;
 mod format;
 mod lock;
+pub mod private;
 
 use std::fs::{self, DirBuilder, File, OpenOptions, Permissions};
 use std::io::{self, Read, Write};
-use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
+use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+pub use error::StoreError;
 pub use format::FORMAT_VERSION;
 pub use lock::LockGuard;
 
-use crate::error::StoreError;
+use chrono::{DateTime, Utc};
+
 use crate::name::{CredentialId, Name};
-use crate::token::{Entry, LastError};
+use crate::token::{Credential, Entry, LastError};
+use private::Kind;
 
 /// A credential file larger than this is not one of ours.
 const MAX_FILE_BYTES: u64 = 1024 * 1024;
@@ -89,6 +95,11 @@ impl TokenStore {
 
     /// Checks the directory; `Ok(false)` when it does not exist yet.
     fn check_dir(&self) -> Result<bool, StoreError> {
+        if let Some(home) = self.dir.parent()
+            && let Ok(meta) = fs::metadata(home)
+        {
+            private::check(home, &meta, Kind::Home)?;
+        }
         match fs::metadata(&self.dir) {
             Ok(meta) if !meta.is_dir() => Err(StoreError::io(
                 "use",
@@ -96,7 +107,7 @@ impl TokenStore {
                 io::Error::from(io::ErrorKind::NotADirectory),
             )),
             Ok(meta) => {
-                refuse_if_shared(&self.dir, &meta, true)?;
+                private::check(&self.dir, &meta, Kind::OAuthDir)?;
                 Ok(true)
             }
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
@@ -105,6 +116,10 @@ impl TokenStore {
     }
 
     /// Creates the directory (and `$CREDCTL_HOME`) 0700 if missing.
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "the store owns the files in oauth/"
+    )]
     fn ensure_dir(&self) -> Result<(), StoreError> {
         if self.check_dir()? {
             return Ok(());
@@ -146,6 +161,7 @@ impl TokenStore {
 
     /// Takes the credential's exclusive lock, creating the directory if
     /// needed; waits at most the lock timeout (30 s unless set otherwise).
+    /// `on_wait` is called once if the wait lasts longer than a second.
     pub fn lock(
         &self,
         id: &CredentialId,
@@ -153,6 +169,24 @@ impl TokenStore {
     ) -> Result<LockGuard, StoreError> {
         self.ensure_dir()?;
         lock::acquire(&self.lock_path_of(id), id, self.lock_timeout, on_wait)
+    }
+
+    /// Saves a freshly obtained credential under its lock. Logging in again
+    /// replaces the tokens and keeps the account's metadata. A file that
+    /// cannot be read (corrupt, or from a newer credctl) is reported and left
+    /// alone, never overwritten.
+    pub fn save_login(
+        &self,
+        guard: &LockGuard,
+        credential: Credential,
+        now: DateTime<Utc>,
+    ) -> Result<Entry, StoreError> {
+        let previous = self.load(guard.id())?;
+        let entry = Entry::login(guard.id().clone(), credential, previous, now);
+        self.save(guard, &entry)?;
+        // New tokens have not failed yet.
+        self.clear_error(guard)?;
+        Ok(entry)
     }
 
     /// Atomically replaces the credential of `guard` with `entry`.
@@ -176,6 +210,10 @@ impl TokenStore {
     }
 
     /// Forgets the last failure (after a successful refresh or login).
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "the store owns the files in oauth/"
+    )]
     pub fn clear_error(&self, guard: &LockGuard) -> Result<(), StoreError> {
         let path = self.error_path_of(guard.id());
         match fs::remove_file(&path) {
@@ -186,6 +224,10 @@ impl TokenStore {
     }
 
     /// A temporary file in the same directory, fsync, rename, fsync the directory.
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "the store owns the files in oauth/"
+    )]
     fn write_atomic(
         &self,
         id: &CredentialId,
@@ -210,6 +252,10 @@ impl TokenStore {
 
     /// Deletes the credential of `guard`. `Ok(false)` when there was none.
     /// Works on files that cannot be parsed, so a corrupt file can be removed.
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "the store owns the files in oauth/"
+    )]
     pub fn delete(&self, guard: &LockGuard) -> Result<bool, StoreError> {
         let path = self.path_of(guard.id());
         match fs::remove_file(&path) {
@@ -272,6 +318,10 @@ impl TokenStore {
 
     /// Temporary files left by a crash. Only called with the credential's lock
     /// held, so no live writer of this credential can own one of them.
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "the store owns the files in oauth/"
+    )]
     fn remove_stale_temps(&self, id: &CredentialId) {
         let prefix = Self::temp_prefix(id);
         let Ok(read_dir) = fs::read_dir(&self.dir) else {
@@ -320,7 +370,7 @@ fn read_private(path: &Path, id: Option<&CredentialId>) -> Result<Option<Vec<u8>
             io::Error::from(io::ErrorKind::IsADirectory),
         ));
     }
-    refuse_if_shared(path, &meta, false)?;
+    private::check(path, &meta, Kind::Secret)?;
     if meta.len() > MAX_FILE_BYTES {
         return Err(StoreError::Corrupt {
             path: path.to_path_buf(),
@@ -343,16 +393,4 @@ fn parse_file_name(file_name: &str) -> Option<CredentialId> {
         provider.parse().ok()?,
         account.parse().ok()?,
     ))
-}
-
-fn refuse_if_shared(path: &Path, meta: &fs::Metadata, is_dir: bool) -> Result<(), StoreError> {
-    let mode = meta.mode() & 0o7777;
-    if mode & 0o077 != 0 {
-        return Err(StoreError::Insecure {
-            path: path.to_path_buf(),
-            mode,
-            is_dir,
-        });
-    }
-    Ok(())
 }

@@ -18,11 +18,7 @@ fn signed_in_and_expiring(idp: &Idp) -> (TestEnv, credctl::token::Entry) {
     env.config_for(idp);
     let done = browser_login(&env, idp, "default");
     assert_eq!(done.code, Some(0), "{}", done.stderr);
-    let entry = env
-        .store()
-        .load(&id("idp", "default"))
-        .expect("load")
-        .expect("stored");
+    let entry = env.stored("idp", "default");
     let expires_at = entry.credential.expires_at().expect("expires_in was sent");
     env.set(
         "CREDCTL_NOW",
@@ -60,25 +56,11 @@ fn text(bytes: &[u8]) -> String {
 fn after_a_refresh_the_old_refresh_token_is_rejected_and_the_stored_one_works() {
     let idp = Idp::start();
     let (env, first) = signed_in_and_expiring(&idp);
-    let r1 = first
-        .credential
-        .refresh_token()
-        .expect("refresh token")
-        .expose()
-        .clone();
+    let r1 = refresh_token(&first).expect("refresh token");
 
     env.run(&["auth", "refresh", "idp"]).success();
-    let second = env
-        .store()
-        .load(&id("idp", "default"))
-        .expect("load")
-        .expect("stored");
-    let r2 = second
-        .credential
-        .refresh_token()
-        .expect("refresh token")
-        .expose()
-        .clone();
+    let second = env.stored("idp", "default");
+    let r2 = refresh_token(&second).expect("refresh token");
     assert_ne!(
         r1, r2,
         "the server rotated the refresh token and credctl saved the new one"
@@ -88,15 +70,8 @@ fn after_a_refresh_the_old_refresh_token_is_rejected_and_the_stored_one_works() 
     // The stored one works: credctl can refresh again.
     env.run(&["auth", "refresh", "idp"]).success();
     assert_eq!(idp.token_requests(REFRESH), 2);
-    let third = env
-        .store()
-        .load(&id("idp", "default"))
-        .expect("load")
-        .expect("stored");
-    assert_eq!(
-        idp.introspect(third.credential.access_token().expose())["active"],
-        true
-    );
+    let third = env.stored("idp", "default");
+    assert_eq!(idp.introspect(&access_token(&third))["active"], true);
 
     // The rotated-out one is dead (and presenting it ends the grant; hence last).
     let (status, body) = idp.refresh(&r1);
@@ -110,7 +85,7 @@ fn after_a_refresh_the_old_refresh_token_is_rejected_and_the_stored_one_works() 
 fn thirty_two_concurrent_auth_token_calls_make_exactly_one_refresh() {
     let idp = Idp::start();
     let (env, before) = signed_in_and_expiring(&idp);
-    let old_access = before.credential.access_token().expose().clone();
+    let old_access = access_token(&before);
 
     let outputs = spawn_all(&env, &vec![vec!["auth", "token", "idp"]; 32]);
 
@@ -171,13 +146,6 @@ fn auth_refresh_and_auth_token_racing_never_reuse_a_refresh_token() {
         }
     }
     env.run(&["auth", "refresh", "idp"]).success();
-    let last = env
-        .store()
-        .load(&id("idp", "default"))
-        .expect("load")
-        .expect("stored");
-    assert_eq!(
-        idp.introspect(last.credential.access_token().expose())["active"],
-        true
-    );
+    let last = env.stored("idp", "default");
+    assert_eq!(idp.introspect(&access_token(&last))["active"], true);
 }

@@ -62,13 +62,9 @@ fn auth_refresh_killed_at_random_points_never_loses_the_credential() {
             .load(&id("acme", "default"))
             .unwrap_or_else(|e| panic!("iteration {i}: the file does not parse: {e}"))
             .unwrap_or_else(|| panic!("iteration {i}: the credential is gone"));
-        let access = entry.credential.access_token().expose();
-        let refresh = entry
-            .credential
-            .refresh_token()
-            .expect("refresh token")
-            .expose();
-        let n = pair_number(access, refresh)
+        let access = access_token(&entry);
+        let refresh = refresh_token(&entry).expect("refresh token");
+        let n = pair_number(&access, &refresh)
             .unwrap_or_else(|| panic!("iteration {i}: a torn pair {access} / {refresh}"));
         assert!(
             n == before || n == server.refreshes(),
@@ -76,7 +72,7 @@ fn auth_refresh_killed_at_random_points_never_loses_the_credential() {
             server.refreshes()
         );
         assert!(
-            server.accepts(refresh),
+            server.accepts(&refresh),
             "iteration {i}: the stored {refresh} is dead"
         );
         if n == before {

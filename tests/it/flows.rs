@@ -7,15 +7,8 @@ use crate::common::idp::Idp;
 use crate::common::*;
 
 fn stored_tokens(env: &TestEnv, account: &str) -> (String, Option<String>) {
-    let entry = env
-        .store()
-        .load(&id("idp", account))
-        .expect("readable")
-        .expect("stored");
-    (
-        entry.credential.access_token().expose().clone(),
-        entry.credential.refresh_token().map(|t| t.expose().clone()),
-    )
+    let entry = env.stored("idp", account);
+    (access_token(&entry), refresh_token(&entry))
 }
 
 #[test]
@@ -203,18 +196,10 @@ fn logging_in_again_keeps_the_metadata() {
     let env = TestEnv::new();
     env.config_for(&idp);
     assert_eq!(browser_login(&env, &idp, "work").code, Some(0));
-    let first = env
-        .store()
-        .load(&id("idp", "work"))
-        .expect("load")
-        .expect("stored");
+    let first = env.stored("idp", "work");
     let (first_access, _) = stored_tokens(&env, "work");
     assert_eq!(browser_login(&env, &idp, "work").code, Some(0));
-    let second = env
-        .store()
-        .load(&id("idp", "work"))
-        .expect("load")
-        .expect("stored");
+    let second = env.stored("idp", "work");
     assert_eq!(second.metadata.created_at, first.metadata.created_at);
     assert!(second.metadata.updated_at > first.metadata.updated_at);
     assert_ne!(stored_tokens(&env, "work").0, first_access);

@@ -59,16 +59,12 @@ fn logging_in_again_keeps_created_at_and_history() {
     env.seed(&first);
 
     env.login_with_token("acme", "default", "new");
-    let again = env
-        .store()
-        .load(&id("acme", "default"))
-        .expect("load")
-        .expect("exists");
+    let again = env.stored("acme", "default");
     assert_eq!(again.metadata.created_at, first.metadata.created_at);
     assert!(again.metadata.updated_at > first.metadata.updated_at);
     assert_eq!(again.metadata.refresh_count, 3);
     assert_eq!(again.metadata.unknown["label"], "ci");
-    assert_eq!(again.credential.access_token().expose(), "new");
+    assert_eq!(access_token(&again), "new");
 }
 
 #[test]

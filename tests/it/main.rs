@@ -1,5 +1,9 @@
 //! The integration tests: one binary, a file per command or concern.
 
+// Tests arrange files, locks and environments themselves, as no part of
+// credctl may.
+#![allow(clippy::disallowed_methods)]
+
 mod bad_input;
 mod common;
 mod concurrency;

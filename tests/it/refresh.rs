@@ -25,20 +25,15 @@ fn setup(state: (&str, &str)) -> (TestEnv, Fake) {
 }
 
 fn file_bytes(env: &TestEnv) -> Vec<u8> {
-    fs::read(env.file("acme", "default")).expect("credential file")
+    env.file_bytes("acme", "default")
 }
 
 fn stored(env: &TestEnv) -> credctl::token::Entry {
-    env.store()
-        .load(&id("acme", "default"))
-        .expect("readable")
-        .expect("stored")
+    env.stored("acme", "default")
 }
 
 fn list_item(env: &TestEnv) -> serde_json::Value {
-    let a = env.run(&["auth", "list", "--json"]).success();
-    let items: serde_json::Value = serde_json::from_slice(&a.get_output().stdout).expect("json");
-    items[0].clone()
+    env.list_json()[0].clone()
 }
 
 #[test]
@@ -56,13 +51,7 @@ fn an_expired_token_is_refreshed_and_the_rotated_refresh_token_saved() {
             && requests[0].contains("refresh_token=rt-old")
     );
     let entry = stored(&env);
-    assert_eq!(
-        entry
-            .credential
-            .refresh_token()
-            .map(|t| t.expose().as_str()),
-        Some("rt-new")
-    );
+    assert_eq!(refresh_token(&entry).as_deref(), Some("rt-new"));
     assert_eq!(
         entry.credential.expires_at(),
         Some(at("2026-06-01T13:00:00Z"))
@@ -84,13 +73,7 @@ fn without_a_new_refresh_token_the_old_one_is_kept() {
         .success()
         .stdout("at-new\n");
     let entry = stored(&env);
-    assert_eq!(
-        entry
-            .credential
-            .refresh_token()
-            .map(|t| t.expose().as_str()),
-        Some("rt-old")
-    );
+    assert_eq!(refresh_token(&entry).as_deref(), Some("rt-old"));
 }
 
 #[test]
@@ -424,7 +407,8 @@ fn refresh_all_reports_each_and_exits_with_the_most_serious() {
 #[test]
 fn a_process_that_waits_for_the_lock_says_so_and_gives_up_with_exit_5() {
     let (mut env, fake) = setup(EXPIRED);
-    env.set("CREDCTL_LOCK_TIMEOUT", "1s");
+    // The wait is announced after a second; it gives up after two.
+    env.set("CREDCTL_LOCK_TIMEOUT", "2s");
     let store = env.store();
     let _held = store
         .lock(&id("acme", "default"), &mut || {})
@@ -472,7 +456,7 @@ fn a_forced_refresh_that_waited_takes_the_result_of_the_process_it_waited_for() 
         done.stderr
     );
     assert!(fake.token_requests().is_empty(), "nothing was sent");
-    assert_eq!(stored(&env).credential.access_token().expose(), "at-theirs");
+    assert_eq!(access_token(&stored(&env)), "at-theirs");
 }
 
 #[test]

@@ -91,16 +91,10 @@ fn a_browser_sign_in_at_vv_shows_no_token_and_the_browser_gets_no_secret() {
     let done = running.finish(LOGIN_WAIT);
     assert_eq!(done.code, Some(0), "{}", done.stderr);
 
-    let entry = env
-        .store()
-        .load(&id("idp", "default"))
-        .expect("load")
-        .expect("stored");
-    let mut secrets = vec![entry.credential.access_token().expose().clone()];
-    secrets.extend(entry.credential.refresh_token().map(|t| t.expose().clone()));
-    if let credctl::token::Credential::OAuth(t) = &entry.credential {
-        secrets.extend(t.id_token.as_ref().map(|t| t.expose().clone()));
-    }
+    let entry = env.stored("idp", "default");
+    let mut secrets = vec![access_token(&entry)];
+    secrets.extend(refresh_token(&entry));
+    secrets.extend(id_token(&entry));
     assert_eq!(secrets.len(), 3, "access, refresh and id token");
     let code = reqwest::Url::parse(&callback)
         .expect("url")

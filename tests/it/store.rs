@@ -54,7 +54,7 @@ fn a_replace_is_atomic_readers_never_see_a_torn_file() {
                     .load(&id("acme", "default"))
                     .expect("every read parses")
                     .expect("the file never disappears");
-                let len = entry.credential.access_token().expose().len();
+                let len = access_token(&entry).len();
                 assert!(len == 5 || len == 200_000, "torn read: {len} bytes");
                 reads += 1;
             }
@@ -102,12 +102,8 @@ fn concurrent_writers_to_one_credential_leave_one_whole_file() {
             String::from_utf8_lossy(&out.stderr)
         );
     }
-    let entry = env
-        .store()
-        .load(&id("acme", "default"))
-        .expect("parses")
-        .expect("exists");
-    let token = entry.credential.access_token().expose().clone();
+    let entry = env.stored("acme", "default");
+    let token = access_token(&entry);
     assert!(
         token.starts_with("token-") && token["token-".len()..].parse::<u32>().is_ok_and(|n| n < 16),
         "{token}"

@@ -184,6 +184,56 @@ impl TestEnv {
     }
 }
 
+impl TestEnv {
+    /// The stored credential, read through the library; panics if absent or unreadable.
+    pub fn stored(&self, provider: &str, account: &str) -> Entry {
+        self.store()
+            .load(&id(provider, account))
+            .expect("the credential file is readable")
+            .expect("a credential is stored")
+    }
+
+    /// The credential file's bytes.
+    pub fn file_bytes(&self, provider: &str, account: &str) -> Vec<u8> {
+        fs::read(self.file(provider, account)).expect("credential file")
+    }
+
+    /// `auth list --json`, parsed; the command must succeed.
+    pub fn list_json(&self) -> serde_json::Value {
+        let a = self.run(&["auth", "list", "--json"]).success();
+        serde_json::from_slice(&a.get_output().stdout).expect("auth list --json is JSON")
+    }
+}
+
+/// The access token of a stored credential.
+pub fn access_token(entry: &Entry) -> String {
+    entry
+        .credential
+        .access_token()
+        .as_deref()
+        .expose()
+        .to_string()
+}
+
+/// The refresh token of a stored credential, if any.
+pub fn refresh_token(entry: &Entry) -> Option<String> {
+    entry
+        .credential
+        .refresh_token()
+        .map(|t| t.as_deref().expose().to_string())
+}
+
+/// The id_token of a stored credential, if any.
+pub fn id_token(entry: &Entry) -> Option<String> {
+    match &entry.credential {
+        Credential::OAuth(t) => t
+            .id_token
+            .as_ref()
+            .map(|t| t.as_deref().expose().to_string()),
+        Credential::Static(_) => None,
+    }
+}
+
 pub fn id(provider: &str, account: &str) -> CredentialId {
     CredentialId::new(
         provider.parse().expect("provider"),
@@ -228,6 +278,8 @@ pub mod fake;
 pub use cli::{Finished, Running};
 pub mod idp;
 pub mod rotating;
+pub mod transcript;
+pub use transcript::Normalize;
 
 impl TestEnv {
     /// Writes `$CREDCTL_HOME/config.toml`, 0600 (it may hold a client secret).

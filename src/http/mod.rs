@@ -1,0 +1,318 @@
+//! The one HTTP client, built only by commands that use the network (never on
+//! the fast path of `auth token`).
+//!
+//! What always holds:
+//! - redirects are not followed; connect and overall timeouts are set; the
+//!   User-Agent is `credctl/<version>`; bodies are capped at 1 MiB;
+//! - a request is resent only as [`retry`] allows: never a request that may
+//!   have spent a single-use grant;
+//! - retries back off exponentially with full jitter (base 250 ms, cap 5 s)
+//!   and honour `Retry-After` up to 30 s;
+//! - no error text holds a request or response body: either may hold secrets.
+
+mod error;
+pub mod retry;
+
+use std::time::Duration;
+
+use oauth2::{HttpRequest, HttpResponse};
+use reqwest::header::HeaderMap;
+use reqwest::{Method, StatusCode};
+use tracing::debug;
+
+pub use error::{Cause, HttpError};
+pub use retry::Resend;
+use retry::RetryPolicy;
+
+/// Response bodies larger than this are refused.
+pub const MAX_BODY: usize = 1024 * 1024;
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+#[derive(Debug, Clone)]
+pub struct Http {
+    client: reqwest::Client,
+    timeout: Duration,
+    retry: RetryPolicy,
+}
+
+/// What one attempt came to.
+enum Attempt {
+    Answered(reqwest::Response),
+    /// No answer; `unsent` when the connection never opened.
+    Failed {
+        error: HttpError,
+        unsent: bool,
+    },
+}
+
+impl Http {
+    pub fn new(timeout: Duration) -> Result<Http, HttpError> {
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(CONNECT_TIMEOUT.min(timeout))
+            .timeout(timeout)
+            .user_agent(concat!("credctl/", env!("CARGO_PKG_VERSION")))
+            // A fresh connection per request: then "the connection never
+            // opened" is exactly "the request was not sent", which is what
+            // decides whether a resend is safe.
+            .pool_max_idle_per_host(0)
+            .build()
+            .map_err(|e| HttpError::Build {
+                url: String::new(),
+                source: Cause::new(e),
+            })?;
+        Ok(Http {
+            client,
+            timeout,
+            retry: RetryPolicy::default(),
+        })
+    }
+
+    /// Sends a request with the retry rules of [`retry`]. A final 5xx/429,
+    /// and any non-2xx answer that is not JSON, comes back as an error so
+    /// that it is not mistaken for an OAuth error response.
+    pub async fn send(
+        &self,
+        request: HttpRequest,
+        resend: Resend,
+    ) -> Result<HttpResponse, HttpError> {
+        let url = request.uri().to_string();
+        let host = request
+            .uri()
+            .authority()
+            .map(|a| a.to_string())
+            .unwrap_or_else(|| url.clone());
+        let started = tokio::time::Instant::now();
+        let fits = |delay: Duration| started.elapsed() + delay + self.timeout <= self.retry.budget;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let last = attempt > self.retry.retries;
+            let method = request.method().clone();
+            let response = match self.attempt(&request, &url, &host).await? {
+                Attempt::Answered(response) => response,
+                Attempt::Failed { error, unsent } => {
+                    let delay = self.retry.backoff(attempt - 1);
+                    if resend.after_failure(unsent) && !last && fits(delay) {
+                        debug!(%method, %url, attempt, error = %error, ?delay, "transient failure, retrying");
+                        tokio::time::sleep(delay).await;
+                        continue;
+                    }
+                    debug!(%method, %url, attempt, error = %error, "request failed");
+                    return Err(error);
+                }
+            };
+            let status = response.status();
+            if retry::is_unavailable(status) {
+                let retry_after = retry::retry_after(response.headers());
+                let delay = retry_after.unwrap_or_else(|| self.retry.backoff(attempt - 1));
+                let too_long =
+                    retry_after.is_some_and(|d| d > self.retry.max_retry_after) || !fits(delay);
+                if resend.after_status(status) && !last && !too_long {
+                    debug!(%method, %url, attempt, %status, ?delay, "provider unavailable, retrying");
+                    drop(response);
+                    tokio::time::sleep(delay).await;
+                    continue;
+                }
+                debug!(%method, %url, attempt, %status, "provider unavailable, giving up");
+                return Err(HttpError::Unavailable {
+                    host,
+                    status,
+                    attempts: attempt,
+                    retry_after: retry_after.filter(|_| too_long),
+                });
+            }
+            debug!(%method, %url, attempt, %status, "answered");
+            return read_answer(response, url, &host).await;
+        }
+    }
+
+    /// One attempt; `Err` only when the request cannot even be built.
+    async fn attempt(
+        &self,
+        request: &HttpRequest,
+        url: &str,
+        host: &str,
+    ) -> Result<Attempt, HttpError> {
+        let req = reqwest::Request::try_from(request.clone()).map_err(|e| HttpError::Build {
+            url: url.to_string(),
+            source: Cause::new(e),
+        })?;
+        Ok(match self.client.execute(req).await {
+            Ok(response) => Attempt::Answered(response),
+            Err(e) if e.is_connect() => Attempt::Failed {
+                error: HttpError::Connect {
+                    host: host.to_string(),
+                    source: Cause::new(e),
+                },
+                unsent: true,
+            },
+            Err(e) => Attempt::Failed {
+                error: HttpError::NoAnswer {
+                    host: host.to_string(),
+                    source: Cause::new(e),
+                },
+                unsent: false,
+            },
+        })
+    }
+
+    /// GET a JSON document (discovery).
+    pub async fn get_json(&self, url: &url::Url) -> Result<(StatusCode, Vec<u8>), HttpError> {
+        let request = oauth2::http::Request::builder()
+            .method(Method::GET)
+            .uri(url.as_str())
+            .header(reqwest::header::ACCEPT, "application/json")
+            .body(Vec::new())
+            .map_err(|e| HttpError::Build {
+                url: url.to_string(),
+                source: Cause::new(e),
+            })?;
+        let response = self.send(request, Resend::Idempotent).await?;
+        Ok((response.status(), response.into_body()))
+    }
+}
+
+/// Whether `url` may be used: https anywhere, http only on loopback.
+pub fn check_url(url: &url::Url) -> Result<(), String> {
+    match url.scheme() {
+        "https" => Ok(()),
+        "http" if is_loopback(url) => Ok(()),
+        "http" => Err(format!(
+            "{url} uses plain http on a host that is not loopback; use https (http is accepted only on 127.0.0.1, localhost and ::1)"
+        )),
+        other => Err(format!("{url} has scheme {other:?}; use https")),
+    }
+}
+
+/// 127.0.0.0/8, ::1 and `localhost`.
+pub fn is_loopback(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+/// The whole answer; an error answer goes on to be read as an OAuth error
+/// only if it is one.
+async fn read_answer(
+    response: reqwest::Response,
+    url: String,
+    host: &str,
+) -> Result<HttpResponse, HttpError> {
+    let status = response.status();
+    let response = read_capped(response, host).await?;
+    if !status.is_success() && !is_oauth_error(response.body()) {
+        return Err(HttpError::UnexpectedBody {
+            url,
+            status,
+            what: describe_body(response.headers(), response.body()),
+        });
+    }
+    Ok(response)
+}
+
+async fn read_capped(
+    mut response: reqwest::Response,
+    host: &str,
+) -> Result<HttpResponse, HttpError> {
+    if response
+        .content_length()
+        .is_some_and(|n| n > MAX_BODY as u64)
+    {
+        return Err(HttpError::TooLarge { host: host.into() });
+    }
+    let mut builder = oauth2::http::Response::builder().status(response.status());
+    for (name, value) in response.headers() {
+        builder = builder.header(name, value);
+    }
+    let mut body = Vec::new();
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                if body.len() + chunk.len() > MAX_BODY {
+                    return Err(HttpError::TooLarge { host: host.into() });
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(None) => break,
+            Err(e) => {
+                return Err(HttpError::NoAnswer {
+                    host: host.into(),
+                    source: Cause::new(e),
+                });
+            }
+        }
+    }
+    builder.body(body).map_err(|e| HttpError::Build {
+        url: host.into(),
+        source: Cause::new(e),
+    })
+}
+
+fn is_oauth_error(body: &[u8]) -> bool {
+    serde_json::from_slice::<serde_json::Value>(body).is_ok_and(|v| v["error"].is_string())
+}
+
+fn describe_body(headers: &HeaderMap, body: &[u8]) -> &'static str {
+    let content_type = headers
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let start = String::from_utf8_lossy(&body[..body.len().min(256)]).to_ascii_lowercase();
+    if body.is_empty() {
+        "an empty body"
+    } else if content_type.contains("html")
+        || start.contains("<html")
+        || start.contains("<!doctype")
+    {
+        "an HTML page"
+    } else if serde_json::from_slice::<serde_json::Value>(body).is_ok() {
+        "JSON without an OAuth `error`"
+    } else {
+        "a body that is not JSON"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn http_only_on_loopback() {
+        let url = |s: &str| url::Url::parse(s).expect("url");
+        for ok in [
+            "https://id.example.com/token",
+            "http://127.0.0.1:8080/token",
+            "http://localhost/token",
+            "http://[::1]:9/t",
+        ] {
+            assert!(check_url(&url(ok)).is_ok(), "{ok}");
+        }
+        for bad in [
+            "http://id.example.com/token",
+            "http://10.0.0.1/token",
+            "http://127.0.0.1.example.com/",
+            "ftp://127.0.0.1/",
+        ] {
+            assert!(check_url(&url(bad)).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn html_is_named_as_such() {
+        let headers = HeaderMap::new();
+        assert_eq!(
+            describe_body(&headers, b"<!DOCTYPE html><p>x"),
+            "an HTML page"
+        );
+        assert_eq!(describe_body(&headers, b""), "an empty body");
+        assert!(!is_oauth_error(b"[1]"));
+        assert!(!is_oauth_error(br#"{"message":"Not Found"}"#));
+        assert!(is_oauth_error(br#"{"error":"invalid_grant"}"#));
+    }
+}
