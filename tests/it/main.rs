@@ -19,3 +19,4 @@ mod refresh;
 mod security;
 mod store;
 mod token;
+mod transcripts;

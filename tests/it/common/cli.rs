@@ -69,6 +69,18 @@ impl TestEnv {
     }
 }
 
+impl Finished {
+    /// As a `std::process::Output`, for transcripts.
+    pub fn output(&self) -> std::process::Output {
+        use std::os::unix::process::ExitStatusExt;
+        std::process::Output {
+            status: std::process::ExitStatus::from_raw(self.code.unwrap_or(0x7f) << 8),
+            stdout: self.stdout.clone().into_bytes(),
+            stderr: format!("{}\n", self.stderr).into_bytes(),
+        }
+    }
+}
+
 impl Running {
     /// The first stderr line (from now on) that satisfies `pred`.
     pub fn line(&mut self, what: &str, pred: impl Fn(&str) -> bool) -> String {
@@ -88,6 +100,15 @@ impl Running {
                 ),
             }
         }
+    }
+
+    /// Sends SIGINT, as Ctrl-C at a terminal does.
+    pub fn interrupt(&mut self) {
+        let status = std::process::Command::new("kill")
+            .args(["-INT", &self.child.id().to_string()])
+            .status()
+            .expect("kill");
+        assert!(status.success(), "kill -INT failed");
     }
 
     /// Types a line on credctl's stdin.

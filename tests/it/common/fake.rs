@@ -48,6 +48,11 @@ impl Fake {
         self.runtime.block_on(mock.mount(&self.server));
     }
 
+    /// Mounts any mock.
+    pub fn mount(&self, mock: Mock) {
+        self.runtime.block_on(mock.mount(&self.server));
+    }
+
     /// The bodies of the requests POST /token received, in order.
     pub fn token_requests(&self) -> Vec<String> {
         self.runtime
