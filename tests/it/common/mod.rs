@@ -228,6 +228,7 @@ pub mod fake;
 pub use cli::{Finished, Running};
 pub mod idp;
 pub mod rotating;
+pub mod tls;
 
 impl TestEnv {
     /// Writes `$CREDCTL_HOME/config.toml`, 0600 (it may hold a client secret).
