@@ -14,4 +14,5 @@ mod redaction;
 mod refresh;
 mod security;
 mod store;
+mod tls_idp;
 mod token;
