@@ -237,8 +237,8 @@ fn a_client_that_does_not_trust_the_ca_fails_the_handshake() {
         let text = chain(&err);
         assert!(err.is_connect(), "{who}: not a connection error: {text}");
         assert!(
-            text.contains("invalid peer certificate"),
-            "{who}: not a certificate error: {text}"
+            text.contains("invalid peer certificate: UnknownIssuer"),
+            "{who}: not an unknown-issuer certificate error: {text}"
         );
     }
 

@@ -14,8 +14,10 @@
 //! - The server certificate has the subject alternative names DNS `localhost`,
 //!   IP `127.0.0.1` and IP `::1`, and nothing else; it verifies against
 //!   `ca.pem` for exactly those names.
-//! - Every `TestCa` has fresh keys and is unrelated to every other one: to test
-//!   "untrusted certificate", trust a second `TestCa::new()`.
+//! - Every `TestCa` has fresh keys and its own subject name, and is unrelated
+//!   to every other one: to test "untrusted certificate", trust a second
+//!   `TestCa::new()` (a client then fails with rustls' `UnknownIssuer`, as
+//!   with a real foreign CA; two CAs of one name would give `BadSignature`).
 //! - The CA's private key exists only in memory while `new` runs; it is never
 //!   written anywhere. Nothing is written outside the temporary directory,
 //!   which is removed when the `TestCa` is dropped, so keep the `TestCa` alive
@@ -47,10 +49,18 @@ impl TestCa {
     /// [`SERVER_NAMES`], and writes `ca.pem`, `server.pem` and `server.key`.
     /// Each call makes a new CA, unrelated to any other.
     pub fn new() -> TestCa {
+        let dir = tempfile::tempdir().expect("temporary directory for the test CA");
+        // The directory's random name makes the CA's name unique.
+        let unique = dir
+            .path()
+            .file_name()
+            .expect("temporary directory name")
+            .to_string_lossy()
+            .into_owned();
         let mut ca_params = CertificateParams::new(Vec::<String>::new()).expect("CA parameters");
         ca_params
             .distinguished_name
-            .push(DnType::CommonName, "credctl test CA");
+            .push(DnType::CommonName, format!("credctl test CA {unique}"));
         ca_params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
         ca_params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
         let ca_key = KeyPair::generate().expect("generate the CA key");
@@ -70,7 +80,6 @@ impl TestCa {
             .signed_by(&key, &ca)
             .expect("sign the server certificate");
 
-        let dir = tempfile::tempdir().expect("temporary directory for the test CA");
         let test_ca = TestCa {
             dir,
             ca_pem: ca_cert.pem(),
