@@ -1,15 +1,27 @@
 // A real OAuth 2.0 / OpenID Connect authorization server (oidc-provider) for
-// credctl's end-to-end tests. Loopback only, plain http, in-memory state.
+// credctl's end-to-end tests. Loopback only, in-memory state; plain http, or
+// https with a certificate the caller provides.
 //
 //   node tests/idp/server.mjs
 //
 // Prints exactly one JSON line on stdout once listening:
-//   {"issuer":"http://127.0.0.1:PORT","port":PORT}
-// and everything else on stderr. Exits on SIGTERM/SIGINT and when stdin closes,
-// so a test process that dies cannot leave node running (set
+//   {"issuer":"http://127.0.0.1:PORT","port":PORT}      (plain http)
+//   {"issuer":"https://localhost:PORT","port":PORT}     (IDP_TLS_CERT/KEY set)
+// and everything else on stderr (or into IDP_LOG). Exits on SIGTERM/SIGINT and
+// when stdin closes, so a test process that dies cannot leave node running (set
 // IDP_EXIT_ON_STDIN_CLOSE=0 to run it by hand with stdin from /dev/null).
 //
 // Environment (all optional):
+//   IDP_PORT               port to listen on, on 127.0.0.1; 0 = any free port (0)
+//   IDP_TLS_CERT           PEM certificate (chain) file: serve https. Needs
+//   IDP_TLS_KEY            its PEM private key file; set both or neither. The
+//                          certificate must be valid for the name "localhost",
+//                          which the issuer uses (the server still listens on
+//                          127.0.0.1 only).
+//   IDP_LOG                append everything but the JSON line to this file
+//                          instead of stderr (oidc-provider's notices, Node's
+//                          warnings, stack traces), so a terminal stays clean.
+//                          A fatal error also prints one line on stderr.
 //   IDP_ACCESS_TOKEN_TTL   seconds, AccessToken and ClientCredentials (3600)
 //   IDP_REFRESH_TOKEN_TTL  seconds (86400)
 //   IDP_DEVICE_CODE_TTL    seconds (600)
@@ -17,15 +29,62 @@
 //   IDP_ROTATE_REFRESH     "1": rotate refresh tokens on every use, with reuse
 //                          detection (a rotated-out token revokes the grant);
 //                          "0": never rotate (default "1")
+//   IDP_EXIT_ON_STDIN_CLOSE "0": keep running when stdin closes (default "1")
+//
+// Node.js: oidc-provider 9 asks for Node.js 22 LTS or later. Its check (in
+// oidc-provider/lib/index.js) warns "Unsupported runtime. Use Node.js v22.x LTS,
+// or a later LTS release." on any runtime whose LTS code name sorts before
+// "Jod" (22), so on Node 20 ("Iron") too; it does not refuse to run, and its
+// package.json declares no `engines`. This launcher and the whole test suite
+// work on Node 20, so on Node 20 only, this one warning is dropped; on any
+// other runtime it warns about (Node 21 or 23, Deno, Bun, ...) it is kept.
 //
 // Test-only endpoints: GET /__test/stats -> {"token_requests":{"<grant_type>":N}}
 // and POST /__test/reset (zeroes the counters, answers the same shape).
+import * as fs from 'node:fs';
 import * as http from 'node:http';
+import * as https from 'node:https';
+
+// IDP_LOG: everything written to stderr (console.error/warn, and so the
+// notices below, Node's own warnings) goes to the file instead. Opened before
+// anything else can print. Colours (oidc-provider adds them when a stream is a
+// terminal) are stripped in the file.
+const logPath = process.env.IDP_LOG || undefined;
+if (logPath) {
+  const fd = fs.openSync(logPath, 'a');
+  const toStderr = process.stderr.write.bind(process.stderr);
+  process.stderr.write = (chunk, encoding, callback) => {
+    const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+    fs.writeSync(fd, text.replace(/\x1b\[[0-9;]*m/g, ''));
+    const done = typeof encoding === 'function' ? encoding : callback;
+    if (done) process.nextTick(done);
+    return true;
+  };
+  // Node would print an uncaught error straight to the terminal: log it, and
+  // say on stderr, in one line, where to look.
+  const fatal = (err) => {
+    fs.writeSync(fd, `${err?.stack ?? err}\n`);
+    toStderr(`test IdP: ${err?.message ?? err} (details in ${logPath})\n`);
+    process.exit(1);
+  };
+  process.on('uncaughtException', fatal);
+  process.on('unhandledRejection', fatal);
+}
 
 // oidc-provider prints its notices with console.info, i.e. on stdout, which is
 // reserved for the one JSON line. Send them to stderr, before it is loaded.
 console.log = console.info = console.debug = (...args) => console.error(...args);
+// On Node 20, drop oidc-provider's import-time "Unsupported runtime" warning
+// (see the header); everything else it says is kept.
+const nodeMajor = Number(process.versions.node.split('.')[0]);
+const { warn } = console;
+if (nodeMajor === 20) {
+  console.warn = (...args) => {
+    if (!String(args[0]).includes('oidc-provider WARNING: Unsupported runtime.')) warn(...args);
+  };
+}
 const { default: Provider } = await import('oidc-provider');
+console.warn = warn;
 
 const num = (name, dflt) => {
   const raw = process.env[name];
@@ -39,6 +98,11 @@ const refreshTtl = num('IDP_REFRESH_TOKEN_TTL', 86400);
 const deviceTtl = num('IDP_DEVICE_CODE_TTL', 600);
 const tokenDelayMs = num('IDP_TOKEN_DELAY_MS', 0);
 const rotateRefresh = (process.env.IDP_ROTATE_REFRESH ?? '1') !== '0';
+const port = num('IDP_PORT', 0);
+if (!Number.isInteger(port) || port > 65535) throw new Error(`IDP_PORT must be a port number (0-65535), got ${process.env.IDP_PORT}`);
+const tlsCert = process.env.IDP_TLS_CERT || undefined;
+const tlsKey = process.env.IDP_TLS_KEY || undefined;
+if (!tlsCert !== !tlsKey) throw new Error('set both IDP_TLS_CERT and IDP_TLS_KEY, or neither');
 
 // The bundled MemoryAdapter is an LRU of ~1000 entries: a long run loses grants.
 // This one is a plain Map that never evicts. Expired entries stay, which is fine
@@ -135,8 +199,11 @@ const configuration = {
     accountId: sub,
     claims: async () => ({ sub, name: sub, email: `${sub}@example.test`, email_verified: true }),
   }),
-  // Cookies are never `secure` over plain http (oidc-provider only sets it when
-  // the request is https), so the interaction cookies work on 127.0.0.1.
+  // oidc-provider marks its cookies `secure` exactly when the request is https
+  // (Koa's ctx.secure: the socket is TLS, or, with `proxy` on, a trusted
+  // X-Forwarded-Proto says so). This server terminates TLS itself, so over
+  // https they are secure and a browser speaking https sends them back, and
+  // over plain http they are not and work on 127.0.0.1. `proxy` stays off.
   cookies: { keys: ['credctl-test-idp-not-a-secret'] },
   // Error page the Rust helper can parse: one <pre>key: value</pre> per field.
   renderError: async (ctx, out) => {
@@ -149,13 +216,20 @@ ${Object.entries(out).map(([k, v]) => `<pre>${esc(k)}: ${esc(v)}</pre>`).join('\
   },
 };
 
-const server = http.createServer();
+const server = tlsCert
+  ? https.createServer({ cert: fs.readFileSync(tlsCert), key: fs.readFileSync(tlsKey) })
+  : http.createServer();
 await new Promise((resolve, reject) => {
-  server.once('error', reject);
-  server.listen(0, '127.0.0.1', resolve);
+  server.once('error', (err) => {
+    if (err.code === 'EADDRINUSE') err.message = `127.0.0.1:${port} is already in use (IDP_PORT=${port}): ${err.message}`;
+    reject(err);
+  });
+  server.listen(port, '127.0.0.1', resolve);
 });
-const { port } = server.address();
-const issuer = `http://127.0.0.1:${port}`;
+const bound = server.address().port;
+// Over https the issuer names "localhost", the name a certificate is made for;
+// plain http keeps the address, as the test suite has always used it.
+const issuer = tlsCert ? `https://localhost:${bound}` : `http://127.0.0.1:${bound}`;
 const provider = new Provider(issuer, configuration);
 
 // Token endpoint counters, counted when a request arrives (before it is
@@ -201,4 +275,4 @@ if ((process.env.IDP_EXIT_ON_STDIN_CLOSE ?? '1') !== '0') {
   process.stdin.resume();
 }
 
-process.stdout.write(`${JSON.stringify({ issuer, port })}\n`);
+process.stdout.write(`${JSON.stringify({ issuer, port: bound })}\n`);

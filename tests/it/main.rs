@@ -18,5 +18,6 @@ mod redaction;
 mod refresh;
 mod security;
 mod store;
+mod tls_idp;
 mod token;
 mod transcripts;

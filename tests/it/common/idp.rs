@@ -1,6 +1,10 @@
 //! A real OAuth 2.0 / OpenID Connect authorization server for the end-to-end
 //! tests: `oidc-provider` (npm) launched by `tests/idp/server.mjs`, plus a
-//! plain-HTTP "browser" that fills in its login, consent and device pages.
+//! simulated "browser" that fills in its login, consent and device pages.
+//!
+//! Plain http on `http://127.0.0.1:PORT` by default; [`Idp::start_tls`] serves
+//! https on `https://localhost:PORT` with a [`TestCa`]'s certificate, and then
+//! every helper client here trusts that CA and nothing else.
 //!
 //! Needs `node` on PATH and `npm ci --prefix tests/idp` once.
 //!
@@ -31,6 +35,8 @@ use reqwest::blocking::{Client, Response};
 use reqwest::redirect::Policy;
 use serde_json::Value;
 
+use super::tls::TestCa;
+
 pub const PUBLIC_CLIENT_ID: &str = "credctl-public";
 pub const CONFIDENTIAL_CLIENT_ID: &str = "credctl-confidential";
 pub const CONFIDENTIAL_CLIENT_SECRET: &str = "credctl-secret";
@@ -58,6 +64,11 @@ pub struct IdpOptions {
     /// Rotate refresh tokens on every use, with reuse detection: presenting a
     /// rotated-out refresh token revokes the whole grant.
     pub rotate_refresh: bool,
+    /// Port to listen on (on 127.0.0.1); 0 picks any free port.
+    pub port: u16,
+    /// Where the server writes its notices and warnings (appending) instead of
+    /// stderr; then [`Idp::server_log`] gets at most a fatal error's one line.
+    pub log: Option<PathBuf>,
 }
 
 impl Default for IdpOptions {
@@ -68,6 +79,8 @@ impl Default for IdpOptions {
             device_code_ttl: 600,
             token_delay_ms: 0,
             rotate_refresh: true,
+            port: 0,
+            log: None,
         }
     }
 }
@@ -78,6 +91,9 @@ pub struct Idp {
     /// Kept open: the launcher exits when its stdin closes.
     stdin: Option<ChildStdin>,
     issuer: String,
+    port: u16,
+    /// The CA every helper client trusts, over https.
+    ca: Option<reqwest::Certificate>,
     http: Client,
     stderr: Arc<Mutex<String>>,
 }
@@ -97,6 +113,23 @@ impl Idp {
     /// Starts `node tests/idp/server.mjs` and waits (20 s at most) for it to
     /// listen. Panics with a hint if node or `tests/idp/node_modules` is missing.
     pub fn start_with(opts: IdpOptions) -> Idp {
+        Idp::launch(opts, None)
+    }
+
+    /// Starts a server with default options over https, with `ca`'s server
+    /// certificate: the issuer is `https://localhost:PORT`. The helpers'
+    /// clients trust `ca` only (not the system's roots). The server reads the
+    /// certificate files while starting; `ca` may be dropped afterwards.
+    pub fn start_tls(ca: &TestCa) -> Idp {
+        Idp::start_tls_with(IdpOptions::default(), ca)
+    }
+
+    /// [`Idp::start_tls`] with options.
+    pub fn start_tls_with(opts: IdpOptions, ca: &TestCa) -> Idp {
+        Idp::launch(opts, Some(ca))
+    }
+
+    fn launch(opts: IdpOptions, tls: Option<&TestCa>) -> Idp {
         let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
             .join("tests")
             .join("idp");
@@ -106,8 +139,8 @@ impl Idp {
                 dir.display()
             );
         }
-        let mut child = Command::new("node")
-            .arg(dir.join("server.mjs"))
+        let mut cmd = Command::new("node");
+        cmd.arg(dir.join("server.mjs"))
             .env("IDP_ACCESS_TOKEN_TTL", opts.access_token_ttl.to_string())
             .env("IDP_REFRESH_TOKEN_TTL", opts.refresh_token_ttl.to_string())
             .env("IDP_DEVICE_CODE_TTL", opts.device_code_ttl.to_string())
@@ -116,10 +149,24 @@ impl Idp {
                 "IDP_ROTATE_REFRESH",
                 if opts.rotate_refresh { "1" } else { "0" },
             )
+            .env("IDP_PORT", opts.port.to_string())
             .env("IDP_EXIT_ON_STDIN_CLOSE", "1")
+            .env_remove("IDP_TLS_CERT")
+            .env_remove("IDP_TLS_KEY")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
+            .stderr(Stdio::piped());
+        // Without a log file, everything but the JSON line goes to stderr,
+        // which is collected below.
+        match &opts.log {
+            Some(path) => cmd.env("IDP_LOG", path),
+            None => cmd.env_remove("IDP_LOG"),
+        };
+        if let Some(ca) = tls {
+            cmd.env("IDP_TLS_CERT", ca.cert_path())
+                .env("IDP_TLS_KEY", ca.key_path());
+        }
+        let mut child = cmd
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start `node` (is Node.js 20+ on PATH?): {e}"));
 
@@ -150,16 +197,17 @@ impl Idp {
         });
 
         let stdin = child.stdin.take();
+        let ca = tls.map(TestCa::reqwest_cert);
+        let http = client_builder(ca.as_ref())
+            .build()
+            .expect("build the reqwest client");
         let mut idp = Idp {
             child,
             stdin,
             issuer: String::new(),
-            http: Client::builder()
-                .no_proxy()
-                .timeout(HTTP_TIMEOUT)
-                .redirect(Policy::none())
-                .build()
-                .expect("build the reqwest client"),
+            port: 0,
+            ca,
+            http,
             stderr,
         };
         let line = match rx.recv_timeout(START_TIMEOUT) {
@@ -176,12 +224,22 @@ impl Idp {
             .as_str()
             .unwrap_or_else(|| panic!("launcher's first line has no issuer: {line}"))
             .to_owned();
+        idp.port = ready["port"]
+            .as_u64()
+            .and_then(|p| u16::try_from(p).ok())
+            .unwrap_or_else(|| panic!("launcher's first line has no port: {line}"));
         idp
     }
 
-    /// `http://127.0.0.1:<port>`, no trailing slash.
+    /// `http://127.0.0.1:<port>`, or `https://localhost:<port>` over TLS; no
+    /// trailing slash.
     pub fn issuer(&self) -> &str {
         &self.issuer
+    }
+
+    /// The port the server listens on, on 127.0.0.1.
+    pub fn port(&self) -> u16 {
+        self.port
     }
 
     /// Everything the server wrote to stderr so far (warnings, stack traces).
@@ -331,13 +389,11 @@ impl Idp {
         format!("{}{path}", self.issuer)
     }
 
-    /// A fresh browser: its own cookie jar, redirects followed by hand.
+    /// A fresh browser: its own cookie jar, redirects followed by hand. Over
+    /// https the server's cookies are `secure`; this jar sends them back there.
     fn browser(&self) -> Client {
-        Client::builder()
-            .no_proxy()
+        client_builder(self.ca.as_ref())
             .cookie_store(true)
-            .timeout(HTTP_TIMEOUT)
-            .redirect(Policy::none())
             .build()
             .expect("build the browser's reqwest client")
     }
@@ -461,6 +517,21 @@ enum Step {
     Left(String),
     /// A page that is neither a redirect nor a login/consent form.
     Page(String, String),
+}
+
+/// Every helper client: no proxy, bounded, redirects by hand; with `ca`, it
+/// trusts that CA and no built-in root.
+fn client_builder(ca: Option<&reqwest::Certificate>) -> reqwest::blocking::ClientBuilder {
+    let builder = Client::builder()
+        .no_proxy()
+        .timeout(HTTP_TIMEOUT)
+        .redirect(Policy::none());
+    match ca {
+        Some(ca) => builder
+            .tls_built_in_root_certs(false)
+            .add_root_certificate(ca.clone()),
+        None => builder,
+    }
 }
 
 fn lock(m: &Mutex<String>) -> std::sync::MutexGuard<'_, String> {

@@ -278,6 +278,7 @@ pub mod fake;
 pub use cli::{Finished, Running};
 pub mod idp;
 pub mod rotating;
+pub mod tls;
 pub mod transcript;
 pub use transcript::Normalize;
 
