@@ -225,6 +225,7 @@ pub fn stderr(assert: &assert_cmd::assert::Assert) -> String {
 
 pub mod cli;
 pub mod fake;
+pub mod git_server;
 pub mod http1;
 pub use cli::{Finished, Running};
 pub mod idp;
