@@ -227,6 +227,7 @@ pub mod cli;
 pub mod fake;
 pub mod git_server;
 pub mod http1;
+pub mod kube_api;
 pub use cli::{Finished, Running};
 pub mod idp;
 pub mod rotating;
