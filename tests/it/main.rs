@@ -15,3 +15,4 @@ mod refresh;
 mod security;
 mod store;
 mod token;
+mod tools_infra;
