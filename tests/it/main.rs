@@ -20,4 +20,5 @@ mod security;
 mod store;
 mod tls_idp;
 mod token;
+mod tools_infra;
 mod transcripts;

@@ -275,6 +275,9 @@ pub fn stderr(assert: &assert_cmd::assert::Assert) -> String {
 
 pub mod cli;
 pub mod fake;
+pub mod git_server;
+pub mod http1;
+pub mod kube_api;
 pub use cli::{Finished, Running};
 pub mod idp;
 pub mod rotating;
