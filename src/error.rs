@@ -287,7 +287,13 @@ impl Error {
                 config_path,
                 source,
                 ..
-            } => provider_hint(source.category(), id, config_path),
+            } => match source.as_ref() {
+                FlowError::StartOpenedTwice => format!(
+                    "run `{}` again, or sign in with `--flow device`",
+                    id.login_command()
+                ),
+                _ => provider_hint(source.category(), id, config_path),
+            },
             E::Discovery {
                 provider,
                 config_path,

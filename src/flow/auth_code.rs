@@ -13,7 +13,7 @@ use std::time::Duration;
 use oauth2::{AuthorizationCode, CsrfToken, PkceCodeChallenge, PkceCodeVerifier};
 use url::Url;
 
-use crate::flow::loopback::{Callback, Listener};
+use crate::flow::loopback::{Bind, Callback, Incoming, Listener, Page};
 use crate::flow::{
     ClientSettings, FlowError, TokenResponse, classify, redirect_cow, scopes, sender,
 };
@@ -134,79 +134,143 @@ impl Request<'_> {
             })
     }
 
-    /// The browser flow: listen, send the person to the provider, wait for
-    /// the redirect (at most `timeout`), check it, exchange the code.
+    /// The browser flow: listen, send the browser to a one-time start URL
+    /// that redirects it to the provider, wait for the callback (at most
+    /// `timeout`), check it, exchange the code. The browser's page is
+    /// answered through the returned [`Reply`] once the caller knows the outcome.
     pub async fn browser(
         &self,
         http: &Http,
         ui: &dyn Interaction,
         open_browser: bool,
         timeout: Duration,
-    ) -> Result<TokenResponse, FlowError> {
+    ) -> Result<(TokenResponse, Reply), FlowError> {
         let configured = self.redirect();
-        let (listener, redirect) = listen(&configured).await?;
+        let (mut listener, redirect) = listen(&configured).await?;
         let prepared = self.prepare(&redirect)?;
-        let opened = open_browser && webbrowser::open(prepared.url.as_str()).is_ok();
+        // The browser's argv holds only the start URL: `state` and the PKCE
+        // challenge never reach another process's command line.
+        let start = listener
+            .start_url(prepared.url.clone())
+            .map_err(FlowError::Listener)?;
+        let opened = open_browser && webbrowser::open(start.as_str()).is_ok();
+        // The person's own terminal may show the authorization URL itself.
         ui.authorization_url(&prepared.url, opened);
-
-        let callback = tokio::time::timeout(timeout, listener.wait())
-            .await
-            .map_err(|_| FlowError::NoBrowserAnswer {
+        let wait = self.wait_for_code(&mut listener, &prepared.state, ui);
+        let (code, callback) = tokio::time::timeout(timeout, wait).await.map_err(|_| {
+            FlowError::NoBrowserAnswer {
                 waited: timeout,
                 redirect: configured.to_string(),
-            })?
-            .map_err(FlowError::Listener)?;
-        let checked = self.check(&callback.query, &prepared.state);
-        let code = answer(callback, checked).await?;
-        self.exchange(http, code, prepared.verifier, &redirect)
+            }
+        })??;
+        match self
+            .exchange(http, code, prepared.verifier, &redirect)
             .await
-    }
-}
-
-/// Answers the browser with what the check found, and passes it on.
-async fn answer(
-    callback: Callback,
-    checked: Result<AuthorizationCode, FlowError>,
-) -> Result<AuthorizationCode, FlowError> {
-    match &checked {
-        Ok(_) => callback
-            .respond(
-                true,
-                "Signed in",
-                "credctl received the sign-in. You can close this tab and return to the terminal.",
-            )
-            .await,
-        Err(e) => {
-            callback
-                .respond(
-                    false,
-                    "Sign-in failed",
-                    &format!("{e}. Return to the terminal for details."),
-                )
-                .await
+        {
+            Ok(response) => Ok((response, Reply(Some(callback)))),
+            Err(e) => {
+                Reply(Some(callback)).failed(&e).await;
+                Err(e)
+            }
         }
     }
-    checked
+
+    /// Waits for the callback of this sign-in. A request that is not it — a
+    /// wrong path, a missing or wrong `state` or `iss`, no cookie from the
+    /// browser that fetched the start URL — gets a 400 page and the wait
+    /// goes on. Only a denial carrying the right `state` ends it.
+    async fn wait_for_code(
+        &self,
+        listener: &mut Listener,
+        state: &CsrfToken,
+        ui: &dyn Interaction,
+    ) -> Result<(AuthorizationCode, Callback), FlowError> {
+        loop {
+            let callback = match listener.next().await.map_err(FlowError::Listener)? {
+                Incoming::StartOpenedTwice => return Err(FlowError::StartOpenedTwice),
+                Incoming::Callback(callback) => callback,
+            };
+            if listener.start_served() && !callback.has_cookie {
+                ui.warn("ignored a callback from a browser that did not open this sign-in; still waiting");
+                callback
+                    .respond(Page::BadRequest {
+                        message: "This request does not come from the browser that started the sign-in.",
+                    })
+                    .await;
+                continue;
+            }
+            match self.check(&callback.query, state) {
+                Ok(code) => return Ok((code, callback)),
+                Err(e @ FlowError::SignInRefused { .. }) => {
+                    Reply(Some(callback)).failed(&e).await;
+                    return Err(e);
+                }
+                Err(e) => {
+                    ui.warn(&format!("ignored a callback: {e}; still waiting"));
+                    callback
+                        .respond(Page::BadRequest {
+                            message: "This is not the answer credctl is waiting for.",
+                        })
+                        .await;
+                }
+            }
+        }
+    }
 }
 
-/// Listens where the redirect goes: ::1 for `[::1]`, else 127.0.0.1 (also
-/// for `localhost`, which RFC 8252 §8.3 advises against); returns the
-/// listener and the redirect URI with its actual port.
+/// The browser's page, answered once the outcome is known: after the code
+/// exchange and the save, not before.
+pub struct Reply(Option<Callback>);
+
+impl Reply {
+    /// No browser is waiting (device, paste, client credentials).
+    pub fn none() -> Reply {
+        Reply(None)
+    }
+
+    /// `what`: who signed in where, e.g. "acme (account default)".
+    pub async fn signed_in(self, what: &str) {
+        if let Some(callback) = self.0 {
+            let message = format!(
+                "credctl signed you in to {what}. You can close this tab and return to the terminal."
+            );
+            callback
+                .respond(Page::Success {
+                    title: "Signed in",
+                    message: &message,
+                })
+                .await;
+        }
+    }
+
+    pub async fn failed(self, error: &dyn std::fmt::Display) {
+        if let Some(callback) = self.0 {
+            let message = error.to_string();
+            let line = message.lines().next().unwrap_or_default();
+            callback.respond(Page::Failure { message: line }).await;
+        }
+    }
+}
+
+/// Listens where the redirect goes: ::1 for `[::1]`, 127.0.0.1 for an IPv4
+/// address, and both for `localhost` (RFC 8252 §8.3), so that no other user
+/// can take the address the browser tries first. Returns the listener and
+/// the redirect URI with its actual port.
 async fn listen(configured: &Url) -> Result<(Listener, Url), FlowError> {
     if !is_loopback(configured) || configured.scheme() != "http" {
         return Err(FlowError::NotLoopbackRedirect(configured.to_string()));
     }
-    let ip = match configured.host() {
-        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip),
-        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip),
-        _ => IpAddr::V4(Ipv4Addr::LOCALHOST),
+    let (bind, ip) = match configured.host() {
+        Some(url::Host::Ipv6(ip)) => (Bind::One(IpAddr::V6(ip)), IpAddr::V6(ip)),
+        Some(url::Host::Ipv4(ip)) => (Bind::One(IpAddr::V4(ip)), IpAddr::V4(ip)),
+        _ => (Bind::Localhost, IpAddr::V4(Ipv4Addr::LOCALHOST)),
     };
     let listen_error = |source| FlowError::Listen {
         ip,
         redirect: configured.to_string(),
         source,
     };
-    let listener = Listener::bind(ip, configured.port().unwrap_or(0), configured.path())
+    let listener = Listener::bind(bind, configured.port().unwrap_or(0), configured.path())
         .await
         .map_err(listen_error)?;
     let port = listener.port().map_err(listen_error)?;

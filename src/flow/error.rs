@@ -66,6 +66,11 @@ pub enum FlowError {
     Listener(#[source] io::Error),
 
     #[error(
+        "the sign-in link was opened twice, so someone else may have opened it first; the sign-in was stopped and nothing was stored"
+    )]
+    StartOpenedTwice,
+
+    #[error(
         "no answer from the browser within {}; if the provider showed an error page, check that {redirect} is a registered redirect URI of the client",
         humantime::format_duration(*waited)
     )]
@@ -174,6 +179,7 @@ impl FlowError {
             }
             E::Listener(_) | E::Timeout(_) => Category::Transient,
             E::NoBrowserAnswer { .. }
+            | E::StartOpenedTwice
             | E::CallbackIssuer { .. }
             | E::CallbackWithoutIss
             | E::StateMismatch

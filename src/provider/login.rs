@@ -9,7 +9,8 @@ use std::time::Duration;
 use tracing::{debug, instrument};
 
 use crate::error::{Action, ConfigError, Error};
-use crate::flow::{auth_code, client_credentials, device};
+use crate::flow::auth_code::Reply;
+use crate::flow::{FlowError, TokenResponse, auth_code, client_credentials, device};
 use crate::name::{CredentialId, Name};
 use crate::provider::Provider;
 use crate::token::{Credential, Entry, FlowKind};
@@ -125,21 +126,46 @@ impl Provider {
             redirect_uri: self.config.redirect_uri.as_ref(),
         };
         let http = &self.http;
-        let response = match flow {
+        let none = |r: Result<_, FlowError>| r.map(|r| (r, Reply::none()));
+        let answer = match flow {
             FlowKind::Browser => {
                 code.browser(http, ui, request.open_browser, request.timeout)
                     .await
             }
-            FlowKind::Paste => code.paste(http, ui, request.open_browser).await,
-            FlowKind::Device => device::run(&settings, http, &scopes, ui).await,
-            FlowKind::ClientCredentials => client_credentials::run(&settings, http, &scopes).await,
+            FlowKind::Paste => none(code.paste(http, ui, request.open_browser).await),
+            FlowKind::Device => none(device::run(&settings, http, &scopes, ui).await),
+            FlowKind::ClientCredentials => {
+                none(client_credentials::run(&settings, http, &scopes).await)
+            }
         };
+        let (response, reply) = answer.map_err(|e| self.failed(Action::SignIn, &id, e))?;
+        // The browser hears what really happened, once it has happened.
+        match self.save_signed_in(&id, response, &scopes, flow, progress) {
+            Ok(entry) => {
+                reply.signed_in(&id.to_string()).await;
+                Ok(entry)
+            }
+            Err(e) => {
+                reply.failed(&e).await;
+                Err(e)
+            }
+        }
+    }
+
+    fn save_signed_in(
+        &self,
+        id: &CredentialId,
+        response: TokenResponse,
+        scopes: &[String],
+        flow: FlowKind,
+        progress: &dyn Progress,
+    ) -> Result<Entry, Error> {
         let now = self.clock.now();
         let token = response
-            .and_then(|r| r.into_token(&scopes, now, flow))
-            .map_err(|e| self.failed(Action::SignIn, &id, e))?;
+            .into_token(scopes, now, flow)
+            .map_err(|e| self.failed(Action::SignIn, id, e))?;
         debug!(expires_at = ?token.expires_at, refreshable = token.refresh_token.is_some(), "signed in");
-        let guard = self.lock(&id, progress)?;
+        let guard = self.lock(id, progress)?;
         Ok(self
             .store
             .save_login(&guard, Credential::OAuth(token), now)?)

@@ -156,7 +156,8 @@ const configuration = {
       token_endpoint_auth_method: 'none',
       grant_types: ['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code'],
       response_types: ['code'],
-      redirect_uris: ['http://127.0.0.1/callback'],
+      // localhost and 127.0.0.1 are different registrations (RFC 8252 §7.3).
+      redirect_uris: ['http://127.0.0.1/callback', 'http://localhost/callback'],
     },
     {
       // client_credentials, and the tests' own introspection calls. Basic and

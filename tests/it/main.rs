@@ -5,15 +5,18 @@
 #![allow(clippy::disallowed_methods)]
 
 mod bad_input;
+mod browser_flow;
 mod common;
 mod concurrency;
 mod crash;
 mod faults;
 mod flows;
+mod hostile;
 mod list;
 mod login;
 mod logout;
 mod names;
+mod ownership;
 mod redaction;
 mod refresh;
 mod security;
@@ -22,3 +25,4 @@ mod tls_idp;
 mod token;
 mod tools_infra;
 mod transcripts;
+mod two_users;

@@ -1,9 +1,7 @@
 //! Secrets stay out of stderr at every log level, and out of the argv of any
 //! process credctl starts. (Modes under umask 000: store.rs.)
 
-use std::fs;
-use std::os::unix::fs::PermissionsExt;
-
+use crate::common::browser::{CookieJar, FakeBrowser};
 use crate::common::fake::{Fake, oauth_error, tokens};
 use crate::common::idp::Idp;
 use crate::common::*;
@@ -72,22 +70,15 @@ fn a_browser_sign_in_at_vv_shows_no_token_and_the_browser_gets_no_secret() {
     let idp = Idp::start();
     let mut env = TestEnv::new();
     env.config_for(&idp);
-    // A "browser" that records its command line, started because a display is set.
-    let record = env.root.path().join("browser-argv");
-    let browser = env.root.path().join("browser");
-    fs::write(
-        &browser,
-        format!("#!/bin/sh\nprintf '%s\\n' \"$@\" >> {}\n", record.display()),
-    )
-    .expect("browser");
-    fs::set_permissions(&browser, fs::Permissions::from_mode(0o755)).expect("chmod");
-    env.set("BROWSER", &browser.display().to_string());
-    env.set("DISPLAY", ":99");
+    let browser = FakeBrowser::install(&mut env, 1);
 
-    let mut running = env.spawn(&["-vv", "auth", "login", "idp", "--flow", "browser"]);
-    let url = running.line("authorization URL", is_authorize_url(&idp));
-    let callback = idp.authorize(&url, "dave");
-    reqwest::blocking::get(&callback).expect("listener");
+    let running = env.spawn(&["-vv", "auth", "login", "idp", "--flow", "browser"]);
+    let start = browser.url();
+    let jar = CookieJar::new();
+    let authorization_url = jar.open(&start);
+    let callback = idp.authorize(&authorization_url, "dave");
+    let page = jar.get(&callback);
+    assert_eq!(page.status(), 200);
     let done = running.finish(LOGIN_WAIT);
     assert_eq!(done.code, Some(0), "{}", done.stderr);
 
@@ -96,31 +87,34 @@ fn a_browser_sign_in_at_vv_shows_no_token_and_the_browser_gets_no_secret() {
     secrets.extend(refresh_token(&entry));
     secrets.extend(id_token(&entry));
     assert_eq!(secrets.len(), 3, "access, refresh and id token");
-    let code = reqwest::Url::parse(&callback)
-        .expect("url")
-        .query_pairs()
-        .find(|(k, _)| k == "code")
-        .map(|(_, v)| v.into_owned())
-        .expect("code");
-    secrets.push(code);
+    let query = |url: &str, key: &str| {
+        reqwest::Url::parse(url)
+            .expect("url")
+            .query_pairs()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_else(|| panic!("{key} in {url}"))
+    };
+    secrets.push(query(&callback, "code"));
+    let state = query(&authorization_url, "state");
+    let challenge = query(&authorization_url, "code_challenge");
 
-    let argv = fs::read_to_string(&record).expect("the browser was started");
-    assert!(
-        argv.contains(&url),
-        "the browser got the authorization URL: {argv}"
-    );
-    for secret in &secrets {
+    let argv = browser.argv();
+    assert_eq!(argv.trim(), start, "the browser got the start URL alone");
+    for token in &secrets {
         assert!(
-            !done.stderr.contains(secret.as_str()),
+            !done.stderr.contains(token.as_str()),
             "stderr holds a secret"
         );
+    }
+    // The person's own terminal shows the authorization URL; no other
+    // process's command line ever holds its state or PKCE challenge.
+    for secret in secrets.iter().chain([&state, &challenge]) {
         assert!(
             !argv.contains(secret.as_str()),
             "the browser's argv holds a secret"
         );
     }
-    // The PKCE verifier never leaves credctl: only its S256 challenge is in the URL.
-    assert!(argv.contains("code_challenge_method=S256"));
 }
 
 #[test]

@@ -34,16 +34,26 @@ impl TestEnv {
         running
     }
 
+    /// Starts `sh -c script` with `$0` the credctl binary, stdin closed.
+    pub fn spawn_sh(&self, script: &str) -> Running {
+        self.spawn_command(self.sh(script), None)
+    }
+
     pub fn spawn_with_stdin(&self, args: &[&str], stdin: Option<&str>) -> Running {
         let mut cmd = self.command(BIN);
-        cmd.args(args)
-            .stdin(if stdin.is_some() {
-                Stdio::piped()
-            } else {
-                Stdio::null()
-            })
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+        cmd.args(args);
+        self.spawn_command(cmd, stdin)
+    }
+
+    /// Starts `cmd`, stderr read line by line.
+    pub fn spawn_command(&self, mut cmd: std::process::Command, stdin: Option<&str>) -> Running {
+        cmd.stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
         let mut child = cmd.spawn().expect("spawn credctl");
         if let Some(text) = stdin.filter(|t| !t.is_empty()) {
             use std::io::Write;

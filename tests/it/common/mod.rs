@@ -273,6 +273,7 @@ pub fn stderr(assert: &assert_cmd::assert::Assert) -> String {
     String::from_utf8_lossy(&assert.get_output().stderr).into_owned()
 }
 
+pub mod browser;
 pub mod cli;
 pub mod fake;
 pub mod git_server;
