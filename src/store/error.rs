@@ -31,6 +31,12 @@ pub enum StoreError {
     },
 
     #[error(
+        "{} is a symbolic link; credctl does not follow links in its directory",
+        path.display()
+    )]
+    Symlink { path: PathBuf },
+
+    #[error(
         "{} is owned by uid {owner}, not by you (uid {you}); credctl refuses to use it",
         path.display()
     )]
@@ -84,6 +90,13 @@ impl StoreError {
             StoreError::Insecure { path, wanted, .. } => {
                 format!("run `chmod {wanted:o} {}`", path.display())
             }
+            StoreError::Symlink { path } => format!(
+                "someone put it there; remove it with `rm {}` and check who can write to {}",
+                path.display(),
+                path.parent()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default()
+            ),
             StoreError::NotOwned { path, you, .. } => format!(
                 "if you trust it, run `sudo chown {you} {}`; otherwise move it away",
                 path.display()

@@ -18,6 +18,7 @@ use std::time::Duration;
 
 use crate::name::CredentialId;
 use crate::store::StoreError;
+use crate::store::private;
 
 /// Proof that this process holds the exclusive lock of one credential. Store
 /// writes take it as a parameter, so a write without the lock does not compile.
@@ -48,14 +49,21 @@ pub fn acquire(
     timeout: Duration,
     on_wait: &mut dyn FnMut(),
 ) -> Result<LockGuard, StoreError> {
-    let file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .mode(0o600)
-        .open(path)
-        .map_err(|e| StoreError::io("open the lock file", path, e))?;
+    // Never through a planted link: O_CREAT would create its target.
+    let file = private::open_nofollow(
+        OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600),
+        path,
+    )
+    .map_err(|e| private::opened(path, "open the lock file", e))?;
+    let meta = file
+        .metadata()
+        .map_err(|e| StoreError::io("read", path, e))?;
+    private::check(path, &meta, private::Kind::Secret)?;
     let guard = |file| LockGuard {
         id: id.clone(),
         _file: file,

@@ -19,7 +19,7 @@ mod format;
 mod lock;
 pub mod private;
 
-use std::fs::{self, DirBuilder, File, OpenOptions, Permissions};
+use std::fs::{self, DirBuilder, OpenOptions, Permissions};
 use std::io::{self, Read, Write};
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::{Path, PathBuf};
@@ -145,18 +145,16 @@ impl TokenStore {
         }
     }
 
-    /// The last refresh failure recorded for a credential. A sidecar that
-    /// cannot be read is reported as absent: it is advice, not data.
-    pub fn last_error(&self, id: &CredentialId) -> Option<LastError> {
+    /// The last refresh failure recorded for a credential. A record that
+    /// does not parse is taken as absent (it is advice, not data); one that
+    /// is not private, or is a planted link, is refused like any file here.
+    pub fn last_error(&self, id: &CredentialId) -> Result<Option<LastError>, StoreError> {
         let path = self.error_path_of(id);
-        match read_private(&path, Some(id)) {
-            Ok(Some(bytes)) => serde_json::from_slice(&bytes).ok(),
-            Ok(None) => None,
-            Err(e) => {
-                tracing::debug!(error = %e, "ignoring an unreadable error record");
-                None
-            }
-        }
+        Ok(read_private(&path, Some(id))?.and_then(|bytes| {
+            serde_json::from_slice(&bytes)
+                .inspect_err(|e| tracing::debug!(error = %e, "ignoring an unparsable error record"))
+                .ok()
+        }))
     }
 
     /// Takes the credential's exclusive lock, creating the directory if
@@ -305,10 +303,10 @@ impl TokenStore {
         let mut listing = Listing::default();
         for id in self.ids()? {
             match self.load(&id) {
-                Ok(Some(entry)) => {
-                    let last_error = self.last_error(&id);
-                    listing.entries.push((entry, last_error));
-                }
+                Ok(Some(entry)) => match self.last_error(&id) {
+                    Ok(last_error) => listing.entries.push((entry, last_error)),
+                    Err(e) => listing.problems.push(e),
+                },
                 Ok(None) => {} // deleted meanwhile
                 Err(e) => listing.problems.push(e),
             }
@@ -355,10 +353,10 @@ impl TokenStore {
 
 /// Reads a file that must be private to its owner. `Ok(None)` when absent.
 fn read_private(path: &Path, id: Option<&CredentialId>) -> Result<Option<Vec<u8>>, StoreError> {
-    let mut file = match File::open(path) {
+    let mut file = match private::open_nofollow(OpenOptions::new().read(true), path) {
         Ok(file) => file,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(StoreError::io("open", path, e)),
+        Err(e) => return Err(private::opened(path, "open", e)),
     };
     let meta = file
         .metadata()

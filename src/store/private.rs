@@ -40,6 +40,25 @@ impl Kind {
     }
 }
 
+/// Opens a file in `oauth/` for reading without following a symbolic link.
+pub fn open_nofollow(options: &mut std::fs::OpenOptions, path: &Path) -> Result<File, io::Error> {
+    use std::os::unix::fs::OpenOptionsExt;
+    options
+        .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
+        .open(path)
+}
+
+/// The error of an open that met a symbolic link (`ELOOP` under `O_NOFOLLOW`).
+pub fn opened(path: &Path, action: &'static str, e: io::Error) -> StoreError {
+    if e.raw_os_error() == Some(rustix::io::Errno::LOOP.raw_os_error()) {
+        StoreError::Symlink {
+            path: path.to_path_buf(),
+        }
+    } else {
+        StoreError::io(action, path, e)
+    }
+}
+
 /// The effective uid of this process.
 pub fn euid() -> u32 {
     rustix::process::geteuid().as_raw()
