@@ -22,7 +22,8 @@ use crate::flow::{
     ClientSettings, FlowError, OAuthErrorBody, TokenResponse, classify, describe_json_error,
     scopes, sender,
 };
-use crate::http::{Http, HttpError, Resend};
+use crate::http::{Http, HttpError, Resend, check_url};
+use crate::sanitize;
 use crate::secret::Secret;
 use crate::ui::Interaction;
 
@@ -46,13 +47,14 @@ pub async fn run(
     ui: &dyn Interaction,
 ) -> Result<TokenResponse, FlowError> {
     let details = authorize(settings, http, requested_scopes).await?;
-    let verification = details
-        .verification_uri_complete()
-        .map(|u| u.secret().clone())
-        .unwrap_or_else(|| details.verification_uri().to_string());
+    let verification = verification_url(&details);
+    if let Some(warning) = verification_warning(&verification, settings) {
+        ui.warn(&warning);
+    }
     // A code is good for minutes; an absurd `expires_in` is capped, not trusted.
     let lifetime = details.expires_in().min(MAX_CODE_LIFETIME);
-    ui.device_code(&verification, details.user_code().secret(), lifetime);
+    let user_code = sanitize::text_max(details.user_code().secret(), 64);
+    ui.device_code(verification.as_str(), &user_code, lifetime);
     let token_url = settings
         .endpoints
         .token
@@ -73,6 +75,39 @@ pub async fn run(
     .await;
     ui.device_done();
     outcome
+}
+
+/// Where the person goes: the complete form when the provider gave one that
+/// is a URL (RFC 8628 §3.3.1), else the plain one. Both come from the
+/// provider, so both pass the sanitiser (through the URL parser).
+fn verification_url(details: &StandardDeviceAuthorizationResponse) -> Url {
+    details
+        .verification_uri_complete()
+        .and_then(|u| Url::parse(&sanitize::text_max(u.secret(), 2048)).ok())
+        .unwrap_or_else(|| details.verification_uri().url().clone())
+}
+
+/// A warning when the verification page is not https (loopback aside), or
+/// not on the host of the device endpoint the code came from: a hostile
+/// answer could send the person to sign in somewhere else.
+fn verification_warning(page: &Url, settings: &ClientSettings) -> Option<String> {
+    if check_url(page).is_err() {
+        return Some(format!(
+            "the provider sent a verification page that is not https: {page}; do not sign in there unless you trust it"
+        ));
+    }
+    let device_host = settings
+        .endpoints
+        .device_authorization
+        .as_ref()?
+        .host_str()?;
+    match page.host_str() {
+        Some(host) if host.eq_ignore_ascii_case(device_host) => None,
+        host => Some(format!(
+            "the verification page is on {}, not on {device_host} where the code came from; do not sign in there unless you trust it",
+            host.unwrap_or("no host")
+        )),
+    }
 }
 
 /// The device authorization request (RFC 8628 §3.1).
