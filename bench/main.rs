@@ -146,11 +146,10 @@ fn round(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
 }
 
-fn at(s: &str) -> DateTime<Utc> {
-    s.parse().unwrap()
+/// The real clock: the release binary honours no test clock.
+fn now() -> DateTime<Utc> {
+    Utc::now()
 }
-
-const NOW: &str = "2026-06-01T12:00:00Z";
 
 fn token(access: &str, obtained: DateTime<Utc>, lifetime: TimeDelta) -> Credential {
     Credential::OAuth(OAuthToken {
@@ -170,17 +169,14 @@ fn seed(store: &TokenStore, provider: &str, account: &str, credential: Credentia
     let id = CredentialId::new(provider.parse().unwrap(), account.parse().unwrap());
     let guard = store.lock(&id, &mut || {}).unwrap();
     store
-        .save(&guard, &Entry::login(id.clone(), credential, None, at(NOW)))
+        .save(&guard, &Entry::login(id.clone(), credential, None, now()))
         .unwrap();
     store.path_of(&id)
 }
 
 fn credctl(home: &Path) -> Command {
     let mut cmd = Command::new(bin());
-    cmd.env_clear()
-        .env("CREDCTL_HOME", home)
-        .env("HOME", home)
-        .env("CREDCTL_NOW", NOW);
+    cmd.env_clear().env("CREDCTL_HOME", home).env("HOME", home);
     cmd
 }
 
@@ -191,7 +187,7 @@ fn fast_path(runs: usize) -> Value {
         &store,
         "bench",
         "default",
-        token("at-bench", at(NOW), TimeDelta::hours(1)),
+        token("at-bench", now(), TimeDelta::hours(1)),
     );
     let cat_path = which("cat");
     // Warm the page cache and the binary.
@@ -255,11 +251,7 @@ fn listing(runs: usize) -> Value {
                 &store,
                 &provider,
                 &format!("a{i}"),
-                token(
-                    &format!("at-{i}"),
-                    at(NOW) - TimeDelta::minutes(20),
-                    lifetime,
-                ),
+                token(&format!("at-{i}"), now() - TimeDelta::minutes(20), lifetime),
             );
         }
         for _ in 0..5 {
@@ -334,7 +326,7 @@ fn stampede(rounds: usize) -> Value {
             "default",
             token(
                 "at-old",
-                at(NOW) - TimeDelta::minutes(58),
+                now() - TimeDelta::minutes(58),
                 TimeDelta::hours(1),
             ),
         );

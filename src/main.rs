@@ -8,6 +8,7 @@ use credctl::error::Error;
 use credctl::{commands, output, paths::Env};
 
 fn main() -> ExitCode {
+    credctl::process::harden();
     let cli = Cli::parse();
     let result = Env::from_process().map_err(Error::from).and_then(|env| {
         output::init_logging(cli.verbose, env.log.as_deref());

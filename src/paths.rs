@@ -21,6 +21,12 @@ pub enum EnvError {
     },
 }
 
+/// Test hooks (`CREDCTL_NOW`) are honoured only in debug builds, which is
+/// what the test suite runs. A release build ignores them: no environment
+/// variable can make it print an expired token as valid, or write a time
+/// that is not the real clock's.
+pub const TEST_HOOKS: bool = cfg!(debug_assertions);
+
 /// The directory under `$CREDCTL_HOME` that holds the credentials.
 pub const OAUTH_DIR: &str = "oauth";
 pub const CONFIG_FILE: &str = "config.toml";
@@ -31,7 +37,7 @@ pub struct Env {
     pub home: PathBuf,
     /// `$CREDCTL_LOG`: an `EnvFilter` directive.
     pub log: Option<String>,
-    /// `$CREDCTL_NOW` (RFC 3339): a fixed clock, for tests and reproducible output.
+    /// `$CREDCTL_NOW` (RFC 3339): a fixed clock for the tests; debug builds only.
     pub now: Option<DateTime<Utc>>,
     /// A graphical session is available (`DISPLAY` or `WAYLAND_DISPLAY`, or macOS / Windows).
     pub has_display: bool,
@@ -68,18 +74,7 @@ impl Env {
             Some(home) => PathBuf::from(home),
             None => dirs::home_dir().ok_or(EnvError::NoHome)?.join(".app"),
         };
-        let now = match non_empty("CREDCTL_NOW") {
-            Some(s) => Some(
-                DateTime::parse_from_rfc3339(&s)
-                    .map_err(|e| EnvError::Invalid {
-                        key: "CREDCTL_NOW",
-                        problem: format!("not an RFC 3339 time ({e}), e.g. 2026-01-02T03:04:05Z"),
-                        value: s.clone(),
-                    })?
-                    .with_timezone(&Utc),
-            ),
-            None => None,
-        };
+        let now = test_clock(non_empty("CREDCTL_NOW"), TEST_HOOKS)?;
         let over_ssh = non_empty("SSH_CONNECTION").is_some() || non_empty("SSH_TTY").is_some();
         let has_display = (cfg!(any(target_os = "macos", windows)) && !over_ssh)
             || non_empty("DISPLAY").is_some()
@@ -110,6 +105,20 @@ impl Env {
     }
 }
 
+/// The fixed clock of `$CREDCTL_NOW`, when test hooks are on; else none.
+fn test_clock(value: Option<String>, hooks: bool) -> Result<Option<DateTime<Utc>>, EnvError> {
+    let Some(s) = value.filter(|_| hooks) else {
+        return Ok(None);
+    };
+    DateTime::parse_from_rfc3339(&s)
+        .map(|t| Some(t.with_timezone(&Utc)))
+        .map_err(|e| EnvError::Invalid {
+            key: "CREDCTL_NOW",
+            problem: format!("not an RFC 3339 time ({e}), e.g. 2026-01-02T03:04:05Z"),
+            value: s,
+        })
+}
+
 fn duration(key: &'static str) -> Result<Option<std::time::Duration>, EnvError> {
     let Some(s) = non_empty(key) else {
         return Ok(None);
@@ -132,4 +141,22 @@ fn duration(key: &'static str) -> Result<Option<std::time::Duration>, EnvError> 
 )]
 fn non_empty(key: &str) -> Option<String> {
     std::env::var(key).ok().filter(|v| !v.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn without_test_hooks_credctl_now_is_ignored() {
+        let far = Some("2099-01-01T00:00:00Z".to_string());
+        assert!(test_clock(far.clone(), false).expect("ignored").is_none());
+        assert!(
+            test_clock(Some("soon".into()), false)
+                .expect("ignored")
+                .is_none()
+        );
+        assert!(test_clock(far, true).expect("parsed").is_some());
+        assert!(test_clock(Some("soon".into()), true).is_err());
+    }
 }
