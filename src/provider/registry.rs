@@ -23,6 +23,17 @@ use crate::secret::Secret;
 use crate::store::{TokenStore, private};
 use crate::token::FlowKind;
 
+/// Authorization parameters the protocol owns; a config may not override them.
+const RESERVED_PARAMS: &[&str] = &[
+    "state",
+    "code_challenge",
+    "code_challenge_method",
+    "redirect_uri",
+    "response_type",
+    "client_id",
+    "nonce",
+];
+
 pub struct Registry {
     providers: BTreeMap<Name, ProviderConfig>,
     config_path: PathBuf,
@@ -161,6 +172,14 @@ fn merge(
         p.scopes = scopes;
     }
     if let Some(params) = t.auth_params {
+        if let Some(key) = params
+            .keys()
+            .find(|k| RESERVED_PARAMS.contains(&k.as_str()))
+        {
+            return Err(format!(
+                "auth_params may not set `{key}`: credctl sets it itself for every sign-in; remove it"
+            ));
+        }
         p.auth_params = params.into_iter().collect();
     }
     p.flow = t.flow.or(p.flow);
@@ -304,5 +323,13 @@ mod tests {
 
         let m = message(load("[providers.Acme]\nissuer = \"https://id.example\"\n"));
         assert!(m.contains("invalid name"), "{m}");
+
+        let m = message(load(
+            "[providers.acme]\nissuer = \"https://id.example\"\nauth_params = { state = \"x\" }\n",
+        ));
+        assert!(
+            m.contains("[providers.acme]: auth_params may not set `state`"),
+            "{m}"
+        );
     }
 }

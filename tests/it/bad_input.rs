@@ -125,3 +125,27 @@ fn bad_environment_values_are_usage_errors() {
     env.set("CREDCTL_HTTP_TIMEOUT", "forever");
     env.run(&["auth", "list"]).code(2);
 }
+
+#[test]
+fn config_cannot_override_the_protocol_parameters() {
+    let env = TestEnv::new();
+    for key in [
+        "state",
+        "code_challenge",
+        "code_challenge_method",
+        "redirect_uri",
+        "response_type",
+        "client_id",
+        "nonce",
+    ] {
+        env.config(&format!(
+            "[providers.acme]\nclient_id = \"cli\"\ntoken_url = \"https://id.example/token\"\nauthorization_url = \"https://id.example/auth\"\nauth_params = {{ {key} = \"mine\" }}\n"
+        ));
+        let a = env.run(&["auth", "login", "acme", "--no-browser"]).code(6);
+        assert!(
+            stderr(&a).contains(&format!("auth_params may not set `{key}`")),
+            "{}",
+            stderr(&a)
+        );
+    }
+}

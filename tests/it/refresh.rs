@@ -427,6 +427,22 @@ fn a_process_that_waits_for_the_lock_says_so_and_gives_up_with_exit_5() {
 }
 
 #[test]
+fn a_short_wait_for_the_lock_is_quiet() {
+    let (env, fake) = setup(EXPIRED);
+    fake.token_answers(tokens("at-new", Some("rt-new"), Some(3600)), None);
+    let held = env
+        .store()
+        .lock(&id("acme", "default"), &mut || {})
+        .expect("lock");
+    let running = env.spawn(&["auth", "token", "acme"]);
+    std::thread::sleep(Duration::from_millis(300));
+    drop(held);
+    let done = running.finish(Duration::from_secs(30));
+    assert_eq!(done.code, Some(0), "{}", done.stderr);
+    assert!(!done.stderr.contains("waiting"), "{}", done.stderr);
+}
+
+#[test]
 fn a_forced_refresh_that_waited_takes_the_result_of_the_process_it_waited_for() {
     let (env, fake) = setup(VALID);
     fake.token_answers(tokens("at-mine", Some("rt-mine"), Some(3600)), None);
