@@ -47,6 +47,21 @@ pub struct Env {
     pub http_timeout: Option<std::time::Duration>,
     /// `$CREDCTL_LOCK_TIMEOUT`: how long to wait for another process's lock (default 30 s).
     pub lock_timeout: Option<std::time::Duration>,
+    /// `$SSL_CERT_FILE` and `$SSL_CERT_DIR`: trust these instead of the system's store.
+    pub ssl_cert_file: Option<PathBuf>,
+    pub ssl_cert_dir: Option<PathBuf>,
+    /// The proxy variables, as curl reads them.
+    pub proxies: ProxyVars,
+}
+
+/// `https_proxy`, `http_proxy`, `all_proxy` and `no_proxy`, lower case
+/// first, as curl reads them.
+#[derive(Debug, Clone, Default)]
+pub struct ProxyVars {
+    pub https: Option<String>,
+    pub http: Option<String>,
+    pub all: Option<String>,
+    pub no_proxy: Option<String>,
 }
 
 /// The clock every decision about expiry reads: real time, or the fixed
@@ -81,7 +96,17 @@ impl Env {
             || non_empty("WAYLAND_DISPLAY").is_some();
         let http_timeout = duration("CREDCTL_HTTP_TIMEOUT")?;
         let lock_timeout = duration("CREDCTL_LOCK_TIMEOUT")?;
+        let either = |lower: &str, upper: &str| non_empty(lower).or_else(|| non_empty(upper));
+        let proxies = ProxyVars {
+            https: either("https_proxy", "HTTPS_PROXY"),
+            http: either("http_proxy", "HTTP_PROXY"),
+            all: either("all_proxy", "ALL_PROXY"),
+            no_proxy: either("no_proxy", "NO_PROXY"),
+        };
         Ok(Env {
+            ssl_cert_file: non_empty("SSL_CERT_FILE").map(PathBuf::from),
+            ssl_cert_dir: non_empty("SSL_CERT_DIR").map(PathBuf::from),
+            proxies,
             home,
             log: non_empty("CREDCTL_LOG"),
             now,

@@ -46,33 +46,59 @@ impl std::error::Error for Cause {}
 
 #[derive(Debug, thiserror::Error)]
 pub enum HttpError {
-    #[error("cannot connect to {host}")]
+    #[error("cannot connect to {host}{}", through(via))]
     Connect {
         host: String,
+        via: Option<String>,
         #[source]
         source: Cause,
     },
 
     #[error(
-        "{host} did not answer in time (the request may have reached it, so credctl did not send it again)"
+        "{host} did not answer in time{} (the request may have reached it, so credctl did not send it again)",
+        through(via)
     )]
     NoAnswer {
         host: String,
+        via: Option<String>,
         #[source]
         source: Cause,
     },
 
     #[error(
-        "{host} answered HTTP {status}{}{}",
+        "the connection to {host}{} closed before the answer was complete (the request may have reached it, so credctl did not send it again)",
+        through(via)
+    )]
+    Closed {
+        host: String,
+        via: Option<String>,
+        #[source]
+        source: Cause,
+    },
+
+    #[error("the TLS certificate of {host} is not trusted: {reason}")]
+    Certificate { host: String, reason: String },
+
+    #[error(
+        "{host} answered HTTP {status}{}{}{}{}",
+        through(via),
         after_attempts(*attempts),
-        retry_after.map(|d| format!("; it asks to retry after {} s", d.as_secs())).unwrap_or_default()
+        retry_after.map(|d| format!("; it asks to retry after {} s", d.as_secs())).unwrap_or_default(),
+        if *forwarded {
+            "; a gateway may have passed the request on, so credctl did not send it again (a resent refresh token or code can be taken for theft)"
+        } else {
+            ""
+        }
     )]
     Unavailable {
         host: String,
+        via: Option<String>,
         status: StatusCode,
         attempts: u32,
         /// What the server asked for, when credctl did not wait that long.
         retry_after: Option<Duration>,
+        /// A grant-spending request got 500, 502 or 504: not resent.
+        forwarded: bool,
     },
 
     #[error("{url} answered HTTP {status} with {what}, not an OAuth answer")]
@@ -91,6 +117,21 @@ pub enum HttpError {
         #[source]
         source: Cause,
     },
+
+    #[error(
+        "cannot use the trusted certificates{}: {problem}",
+        path.as_ref().map(|p| format!(" of {}", p.display())).unwrap_or_default()
+    )]
+    TrustStore {
+        path: Option<std::path::PathBuf>,
+        problem: String,
+    },
+
+    #[error("{variable} is not a proxy URL: {problem}")]
+    Proxy {
+        variable: &'static str,
+        problem: String,
+    },
 }
 
 impl HttpError {
@@ -98,11 +139,22 @@ impl HttpError {
         match self {
             HttpError::Connect { .. }
             | HttpError::NoAnswer { .. }
+            | HttpError::Closed { .. }
             | HttpError::Unavailable { .. } => Category::Transient,
-            HttpError::UnexpectedBody { .. } | HttpError::Build { .. } => Category::Configuration,
+            HttpError::UnexpectedBody { .. }
+            | HttpError::Build { .. }
+            | HttpError::Certificate { .. }
+            | HttpError::TrustStore { .. }
+            | HttpError::Proxy { .. } => Category::Configuration,
             HttpError::TooLarge { .. } => Category::InvalidResponse,
         }
     }
+}
+
+fn through(via: &Option<String>) -> String {
+    via.as_ref()
+        .map(|p| format!(" through the proxy {p}"))
+        .unwrap_or_default()
 }
 
 fn after_attempts(attempts: u32) -> String {

@@ -11,9 +11,14 @@
 //! - no error text holds a request or response body: either may hold secrets.
 
 mod error;
+pub mod proxy;
 pub mod retry;
+pub mod tls;
 
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
+
+use chrono::{DateTime, Utc};
 
 use oauth2::{HttpRequest, HttpResponse};
 use reqwest::header::HeaderMap;
@@ -21,52 +26,97 @@ use reqwest::{Method, StatusCode};
 use tracing::debug;
 
 pub use error::{Cause, HttpError};
+use proxy::Proxies;
 pub use retry::Resend;
 use retry::RetryPolicy;
+pub use tls::Trust;
 
 /// Response bodies larger than this are refused.
 pub const MAX_BODY: usize = 1024 * 1024;
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// How to build the client.
+#[derive(Debug, Clone)]
+pub struct HttpSettings {
+    pub timeout: Duration,
+    pub trust: Trust,
+    pub proxies: crate::paths::ProxyVars,
+}
+
 #[derive(Debug, Clone)]
 pub struct Http {
     client: reqwest::Client,
-    timeout: Duration,
+    settings: HttpSettings,
+    proxies: Proxies,
     retry: RetryPolicy,
+    /// The `Date` of the last answer, to tell clock skew from an expired token.
+    server_date: Arc<Mutex<Option<DateTime<Utc>>>>,
 }
 
 /// What one attempt came to.
 enum Attempt {
     Answered(reqwest::Response),
-    /// No answer; `unsent` when the connection never opened.
+    /// No answer; `unsent` when the connection never opened, `last` when
+    /// trying again cannot help (an untrusted certificate).
     Failed {
         error: HttpError,
         unsent: bool,
+        last: bool,
     },
 }
 
 impl Http {
-    pub fn new(timeout: Duration) -> Result<Http, HttpError> {
-        let client = reqwest::Client::builder()
+    pub fn new(settings: HttpSettings) -> Result<Http, HttpError> {
+        let proxies = Proxies::from_vars(&settings.proxies)?;
+        let mut builder = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(CONNECT_TIMEOUT.min(timeout))
-            .timeout(timeout)
+            .connect_timeout(CONNECT_TIMEOUT.min(settings.timeout))
+            .timeout(settings.timeout)
             .user_agent(concat!("credctl/", env!("CARGO_PKG_VERSION")))
             // A fresh connection per request: then "the connection never
             // opened" is exactly "the request was not sent", which is what
             // decides whether a resend is safe.
             .pool_max_idle_per_host(0)
-            .build()
-            .map_err(|e| HttpError::Build {
-                url: String::new(),
-                source: Cause::new(e),
-            })?;
+            .tls_built_in_root_certs(false)
+            // Our proxy rules, not reqwest's: loopback never goes through one.
+            .no_proxy();
+        for root in settings.trust.roots()? {
+            builder = builder.add_root_certificate(root);
+        }
+        let chosen = proxies.clone();
+        builder = builder.proxy(reqwest::Proxy::custom(move |url| {
+            chosen.for_url(url).cloned()
+        }));
+        let client = builder.build().map_err(|e| HttpError::Build {
+            url: String::new(),
+            source: Cause::new(e),
+        })?;
         Ok(Http {
             client,
-            timeout,
+            settings,
+            proxies,
             retry: RetryPolicy::default(),
+            server_date: Arc::default(),
         })
+    }
+
+    /// This client, trusting a provider's own `ca_file` too.
+    pub fn with_ca_file(&self, ca_file: Option<&std::path::Path>) -> Result<Http, HttpError> {
+        let Some(path) = ca_file else {
+            return Ok(self.clone());
+        };
+        let mut settings = self.settings.clone();
+        settings.trust.extra = Some(path.to_path_buf());
+        Http::new(settings)
+    }
+
+    /// The `Date` header of the last answer, if it had one.
+    pub fn server_date(&self) -> Option<DateTime<Utc>> {
+        *self
+            .server_date
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Sends a request with the retry rules of [`retry`]. A final 5xx/429,
@@ -83,18 +133,26 @@ impl Http {
             .authority()
             .map(|a| a.to_string())
             .unwrap_or_else(|| url.clone());
+        let via = url::Url::parse(&url)
+            .ok()
+            .and_then(|u| self.proxies.for_url(&u).map(proxy::shown));
         let started = tokio::time::Instant::now();
-        let fits = |delay: Duration| started.elapsed() + delay + self.timeout <= self.retry.budget;
+        let timeout = self.settings.timeout;
+        let fits = |delay: Duration| started.elapsed() + delay + timeout <= self.retry.budget;
         let mut attempt = 0;
         loop {
             attempt += 1;
             let last = attempt > self.retry.retries;
             let method = request.method().clone();
-            let response = match self.attempt(&request, &url, &host).await? {
+            let response = match self.attempt(&request, &url, &host, &via).await? {
                 Attempt::Answered(response) => response,
-                Attempt::Failed { error, unsent } => {
+                Attempt::Failed {
+                    error,
+                    unsent,
+                    last: hopeless,
+                } => {
                     let delay = self.retry.backoff(attempt - 1);
-                    if resend.after_failure(unsent) && !last && fits(delay) {
+                    if resend.after_failure(unsent) && !last && !hopeless && fits(delay) {
                         debug!(%method, %url, attempt, error = %error, ?delay, "transient failure, retrying");
                         tokio::time::sleep(delay).await;
                         continue;
@@ -104,6 +162,7 @@ impl Http {
                 }
             };
             let status = response.status();
+            self.note_date(response.headers());
             if retry::is_unavailable(status) {
                 let retry_after = retry::retry_after(response.headers());
                 let delay = retry_after.unwrap_or_else(|| self.retry.backoff(attempt - 1));
@@ -118,13 +177,30 @@ impl Http {
                 debug!(%method, %url, attempt, %status, "provider unavailable, giving up");
                 return Err(HttpError::Unavailable {
                     host,
+                    via,
                     status,
                     attempts: attempt,
                     retry_after: retry_after.filter(|_| too_long),
+                    forwarded: resend == Resend::SpendsGrant
+                        && matches!(status.as_u16(), 500 | 502 | 504),
                 });
             }
             debug!(%method, %url, attempt, %status, "answered");
-            return read_answer(response, url, &host).await;
+            return read_answer(response, url, &host, &via).await;
+        }
+    }
+
+    fn note_date(&self, headers: &HeaderMap) {
+        let date = headers
+            .get(reqwest::header::DATE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| DateTime::parse_from_rfc2822(v).ok())
+            .map(|d| d.with_timezone(&Utc));
+        if date.is_some() {
+            *self
+                .server_date
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner) = date;
         }
     }
 
@@ -134,26 +210,28 @@ impl Http {
         request: &HttpRequest,
         url: &str,
         host: &str,
+        via: &Option<String>,
     ) -> Result<Attempt, HttpError> {
         let req = reqwest::Request::try_from(request.clone()).map_err(|e| HttpError::Build {
             url: url.to_string(),
             source: Cause::new(e),
         })?;
-        Ok(match self.client.execute(req).await {
-            Ok(response) => Attempt::Answered(response),
-            Err(e) if e.is_connect() => Attempt::Failed {
-                error: HttpError::Connect {
-                    host: host.to_string(),
-                    source: Cause::new(e),
-                },
+        let e = match self.client.execute(req).await {
+            Ok(response) => return Ok(Attempt::Answered(response)),
+            Err(e) => e,
+        };
+        let (host, via) = (host.to_string(), via.clone());
+        Ok(match certificate_problem(&e) {
+            // Trying again cannot make a certificate trusted.
+            Some(reason) => Attempt::Failed {
+                error: HttpError::Certificate { host, reason },
                 unsent: true,
+                last: true,
             },
-            Err(e) => Attempt::Failed {
-                error: HttpError::NoAnswer {
-                    host: host.to_string(),
-                    source: Cause::new(e),
-                },
-                unsent: false,
+            None => Attempt::Failed {
+                unsent: e.is_connect(),
+                error: transport_error(e, host, via),
+                last: false,
             },
         })
     }
@@ -196,15 +274,60 @@ pub fn is_loopback(url: &url::Url) -> bool {
     }
 }
 
+/// What a failed exchange with a server was: no connection, no answer in
+/// time, or a connection that closed mid-way.
+fn transport_error(e: reqwest::Error, host: String, via: Option<String>) -> HttpError {
+    if e.is_connect() {
+        HttpError::Connect {
+            host,
+            via,
+            source: Cause::new(e),
+        }
+    } else if e.is_timeout() {
+        HttpError::NoAnswer {
+            host,
+            via,
+            source: Cause::new(e),
+        }
+    } else {
+        HttpError::Closed {
+            host,
+            via,
+            source: Cause::new(e),
+        }
+    }
+}
+
+/// The reason a TLS certificate was refused, if that is what failed.
+fn certificate_problem(e: &(dyn std::error::Error + 'static)) -> Option<String> {
+    let mut next: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = next {
+        if let Some(rustls::Error::InvalidCertificate(reason)) = err.downcast_ref() {
+            return Some(format!("{reason:?}"));
+        }
+        // An io::Error's source() skips the error it wraps, which may be
+        // another io::Error around the rustls one.
+        next = match err
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+        {
+            Some(inner) => Some(inner as &(dyn std::error::Error + 'static)),
+            None => err.source(),
+        };
+    }
+    None
+}
+
 /// The whole answer; an error answer goes on to be read as an OAuth error
 /// only if it is one.
 async fn read_answer(
     response: reqwest::Response,
     url: String,
     host: &str,
+    via: &Option<String>,
 ) -> Result<HttpResponse, HttpError> {
     let status = response.status();
-    let response = read_capped(response, host).await?;
+    let response = read_capped(response, host, via).await?;
     if !status.is_success() && !is_oauth_error(response.body()) {
         return Err(HttpError::UnexpectedBody {
             url,
@@ -218,6 +341,7 @@ async fn read_answer(
 async fn read_capped(
     mut response: reqwest::Response,
     host: &str,
+    via: &Option<String>,
 ) -> Result<HttpResponse, HttpError> {
     if response
         .content_length()
@@ -239,12 +363,7 @@ async fn read_capped(
                 body.extend_from_slice(&chunk);
             }
             Ok(None) => break,
-            Err(e) => {
-                return Err(HttpError::NoAnswer {
-                    host: host.into(),
-                    source: Cause::new(e),
-                });
-            }
+            Err(e) => return Err(transport_error(e, host.into(), via.clone())),
         }
     }
     builder.body(body).map_err(|e| HttpError::Build {

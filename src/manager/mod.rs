@@ -16,7 +16,6 @@ mod token;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
@@ -26,11 +25,11 @@ pub use logout::Selection;
 pub use token::{Issued, TokenWarning};
 
 use crate::error::Error;
-use crate::http::{DEFAULT_TIMEOUT, Http};
+use crate::http::{DEFAULT_TIMEOUT, Http, HttpSettings, Trust};
 use crate::name::{CredentialId, Name};
 use crate::paths::{Clock, Env};
-use crate::provider::Provider;
 use crate::provider::registry::Registry;
+use crate::provider::{Provider, Purpose};
 use crate::store::TokenStore;
 use crate::timefmt;
 use crate::token::Entry;
@@ -42,7 +41,7 @@ pub struct Manager {
     store: TokenStore,
     clock: Clock,
     config_path: PathBuf,
-    http_timeout: Duration,
+    http: HttpSettings,
 }
 
 /// What a long use-case (logout, refresh of many) reports as it goes.
@@ -66,6 +65,8 @@ pub enum Event {
     },
     RevokeFailed {
         id: CredentialId,
+        /// The revocation endpoint, when the request got that far.
+        url: Option<String>,
         error: Error,
     },
     /// The provider could not be set up for an earlier credential of this logout.
@@ -117,9 +118,10 @@ impl fmt::Display for Event {
                 f,
                 "{provider} is not a configured provider, so its token could not be revoked; it stays valid at the provider until it expires"
             ),
-            Event::RevokeFailed { id, error } => write!(
+            Event::RevokeFailed { id, url, error } => write!(
                 f,
-                "could not revoke the tokens of {id}: {}\ndeleting the local credential anyway",
+                "could not revoke the tokens of {id}{}: {}\nthey may stay valid at the provider until they expire; the local credential is deleted",
+                url.as_ref().map(|u| format!(" at {u}")).unwrap_or_default(),
                 crate::error::chain(error)
             ),
             Event::ProviderUnavailable { id } => write!(
@@ -162,9 +164,9 @@ struct Online {
 }
 
 impl Online {
-    /// The provider, built with the store injected and initialised.
-    async fn provider(&self, name: &Name) -> Result<Provider, Error> {
-        self.registry.provider(name, &self.http).await
+    /// The provider, built with the store injected and initialised for `purpose`.
+    async fn provider(&self, name: &Name, purpose: Purpose) -> Result<Provider, Error> {
+        self.registry.provider(name, &self.http, purpose).await
     }
 }
 
@@ -178,7 +180,15 @@ impl Manager {
             store,
             clock: env.clock(),
             config_path: env.config_file(),
-            http_timeout: env.http_timeout.unwrap_or(DEFAULT_TIMEOUT),
+            http: HttpSettings {
+                timeout: env.http_timeout.unwrap_or(DEFAULT_TIMEOUT),
+                trust: Trust {
+                    cert_file: env.ssl_cert_file.clone(),
+                    cert_dir: env.ssl_cert_dir.clone(),
+                    extra: None,
+                },
+                proxies: env.proxies.clone(),
+            },
         }
     }
 
@@ -204,9 +214,8 @@ impl Manager {
     /// that do: the fast path of `auth token` never gets here.
     fn online(&self) -> Result<Online, Error> {
         let registry = self.registry()?;
-        let http = Http::new(self.http_timeout).map_err(|e| Error::Internal {
-            what: "cannot set up the HTTP client",
-            source: Box::new(e),
+        let http = Http::new(self.http.clone()).map_err(|source| Error::HttpSetup {
+            source: Box::new(source),
         })?;
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()

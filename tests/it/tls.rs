@@ -1,0 +1,128 @@
+//! End to end over TLS: the real authorization server behind https with a
+//! certificate authority made when the test starts. credctl trusts it
+//! through `SSL_CERT_FILE` or a provider's `ca_file`, and refuses it (exit 6,
+//! naming the host and how to add the CA) otherwise.
+
+use chrono::TimeDelta;
+
+use crate::common::idp::{self, Idp, IdpOptions};
+use crate::common::tls::TestCa;
+use crate::common::*;
+
+const REFRESH: &str = "refresh_token";
+
+/// An environment whose config names the https issuer, trusting `ca`.
+fn trusting(idp: &Idp, ca: &TestCa) -> TestEnv {
+    let mut env = TestEnv::new();
+    env.config_for(idp);
+    env.set("SSL_CERT_FILE", &ca.ca_pem_path().display().to_string());
+    env
+}
+
+fn device_login(env: &TestEnv, idp: &Idp, login: &str) -> Finished {
+    let mut running = env.spawn(&["auth", "login", "idp", "--flow", "device"]);
+    let _ = running.line("code prompt", |l| l.contains("this code (valid for"));
+    let code = running.line("user code", |l| !l.trim().is_empty());
+    idp.device_approve(code.trim(), login);
+    running.finish(LOGIN_WAIT)
+}
+
+#[test]
+fn browser_sign_in_refresh_with_rotation_and_logout_over_https() {
+    let ca = TestCa::new();
+    let idp = Idp::start_tls(&ca);
+    assert!(idp.issuer().starts_with("https://localhost:"));
+    let mut env = trusting(&idp, &ca);
+
+    let done = browser_login(&env, &idp, "default");
+    assert_eq!(done.code, Some(0), "{}", done.stderr);
+    let first = env.stored("idp", "default");
+    let first_refresh = refresh_token(&first).expect("a refresh token");
+
+    // One minute before expiry: `auth token` refreshes, and the server rotates.
+    let expires_at = first.credential.expires_at().expect("expiry");
+    env.set(
+        "CREDCTL_NOW",
+        &(expires_at - TimeDelta::seconds(60)).to_rfc3339(),
+    );
+    idp.reset_stats();
+    let token = stdout(&env.run(&["auth", "token", "idp"]).success());
+    assert_eq!(idp.token_requests(REFRESH), 1);
+    assert_eq!(
+        idp.discovery_requests(),
+        0,
+        "no discovery on the refresh path"
+    );
+    let second = env.stored("idp", "default");
+    assert_ne!(
+        refresh_token(&second).as_deref(),
+        Some(first_refresh.as_str())
+    );
+    assert_eq!(token.trim_end(), access_token(&second));
+    assert_eq!(idp.introspect(token.trim_end())["active"], true);
+
+    let a = env.run(&["auth", "logout", "idp"]).success();
+    assert!(stderr(&a).contains("Revoked"), "{}", stderr(&a));
+    assert_eq!(idp.introspect(&access_token(&second))["active"], false);
+}
+
+#[test]
+fn device_sign_in_over_https() {
+    let ca = TestCa::new();
+    let idp = Idp::start_tls(&ca);
+    let env = trusting(&idp, &ca);
+    let done = device_login(&env, &idp, "bob");
+    assert_eq!(done.code, Some(0), "{}", done.stderr);
+    let entry = env.stored("idp", "default");
+    assert_eq!(idp.introspect(&access_token(&entry))["sub"], "bob");
+}
+
+#[test]
+fn a_provider_ca_file_is_trusted_alongside_the_system_store() {
+    let ca = TestCa::new();
+    let idp = Idp::start_tls_with(IdpOptions::default(), &ca);
+    let env = TestEnv::new();
+    // Relative to config.toml.
+    std::fs::create_dir_all(env.home()).expect("home");
+    std::fs::copy(ca.ca_pem_path(), env.home().join("corp-ca.pem")).expect("copy");
+    env.config(&format!(
+        "[providers.machine]\nissuer = \"{}\"\nclient_id = \"{}\"\nclient_secret = \"{}\"\nscopes = [\"api:read\"]\nflow = \"client_credentials\"\nca_file = \"corp-ca.pem\"\n",
+        idp.issuer(),
+        idp::CONFIDENTIAL_CLIENT_ID,
+        idp::CONFIDENTIAL_CLIENT_SECRET,
+    ));
+    env.run(&["auth", "login", "machine"]).success();
+    let token = stdout(&env.run(&["auth", "token", "machine"]).success());
+    assert_eq!(idp.introspect(token.trim_end())["active"], true);
+}
+
+#[test]
+fn an_untrusted_certificate_is_a_configuration_error_naming_the_host() {
+    let ca = TestCa::new();
+    let idp = Idp::start_tls(&ca);
+    let mut env = TestEnv::new();
+    env.config_for(&idp);
+    // Trusting another CA only, as a machine without the provider's CA does.
+    let other = TestCa::new();
+    env.set("SSL_CERT_FILE", &other.ca_pem_path().display().to_string());
+    let a = env
+        .run(&["auth", "login", "idp", "--flow", "device"])
+        .code(6);
+    let err = stderr(&a);
+    assert!(
+        err.contains(&format!(
+            "the TLS certificate of localhost:{} is not trusted",
+            idp.port()
+        )),
+        "{err}"
+    );
+    assert!(err.contains("ca_file"), "how to add the CA: {err}");
+    assert_eq!(idp.discovery_requests(), 0, "nothing got through");
+    assert!(!env.file("idp", "default").exists());
+
+    env.set("SSL_CERT_FILE", "/nonexistent/ca.pem");
+    let a = env
+        .run(&["auth", "login", "idp", "--flow", "device"])
+        .code(6);
+    assert!(stderr(&a).contains("/nonexistent/ca.pem"), "{}", stderr(&a));
+}
