@@ -161,6 +161,7 @@ fn token(access: &str, obtained: DateTime<Utc>, lifetime: TimeDelta) -> Credenti
         expires_at: Some(obtained + lifetime),
         obtained_at: obtained,
         flow: None,
+        origin: None,
         unknown: Default::default(),
     })
 }

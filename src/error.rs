@@ -14,6 +14,7 @@ use std::io;
 use std::path::PathBuf;
 
 use crate::flow::FlowError;
+use crate::http::HttpError;
 use crate::name::{CredentialId, Name};
 use crate::paths::EnvError;
 pub use crate::store::StoreError;
@@ -101,6 +102,9 @@ pub enum Error {
         source: Box<FlowError>,
     },
 
+    #[error("{0}")]
+    Rebind(Box<Rebound>),
+
     #[error("discovery for {provider} at {issuer} failed")]
     Discovery {
         provider: Name,
@@ -108,6 +112,12 @@ pub enum Error {
         config_path: PathBuf,
         #[source]
         source: Box<FlowError>,
+    },
+
+    #[error("cannot set up the connection to providers")]
+    HttpSetup {
+        #[source]
+        source: Box<HttpError>,
     },
 
     #[error("saving the refreshed tokens of {id} failed")]
@@ -156,6 +166,20 @@ pub enum Error {
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
     },
+}
+
+/// A credential whose config now names another issuer, token endpoint or client.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "{id} was signed in with the {what} {recorded}, but {} now names {configured}; credctl sends nothing there",
+    config_path.display()
+)]
+pub struct Rebound {
+    pub id: CredentialId,
+    pub what: &'static str,
+    pub recorded: String,
+    pub configured: String,
+    pub config_path: PathBuf,
 }
 
 /// Bad input from the person on stdin.
@@ -226,9 +250,11 @@ impl Error {
                 Category::Configuration => exit::CONFIG,
                 Category::Storage => exit::STORAGE,
             },
-            E::Config { .. } | E::UnknownProvider { .. } | E::MissingClientId { .. } => {
-                exit::CONFIG
-            }
+            E::Config { .. }
+            | E::UnknownProvider { .. }
+            | E::MissingClientId { .. }
+            | E::HttpSetup { .. }
+            | E::Rebind(_) => exit::CONFIG,
             // The failure that needs the most from a person: a temporary
             // failure heals by itself; a rejected refresh token needs a
             // login; bad configuration or storage needs a fix.
@@ -259,7 +285,9 @@ impl Error {
             Error::Expired { .. } | Error::NotRefreshable { .. } => Some(Category::ReauthRequired),
             Error::Config { .. }
             | Error::UnknownProvider { .. }
-            | Error::MissingClientId { .. } => Some(Category::Configuration),
+            | Error::MissingClientId { .. }
+            | Error::HttpSetup { .. }
+            | Error::Rebind(_) => Some(Category::Configuration),
             Error::Store(_) | Error::SaveRefreshed { .. } => Some(Category::Storage),
             _ => None,
         }
@@ -292,15 +320,37 @@ impl Error {
                     "run `{}` again, or sign in with `--flow device`",
                     id.login_command()
                 ),
+                FlowError::Http(HttpError::Certificate { host, .. }) => {
+                    certificate_hint(host, &id.provider, config_path)
+                }
                 _ => provider_hint(source.category(), id, config_path),
             },
+            E::Rebind(rebound) => format!(
+                "if the new settings are right, run `{}` to sign in there; otherwise restore [providers.{}]",
+                rebound.id.login_command(),
+                rebound.id.provider
+            ),
             E::Discovery {
                 provider,
                 config_path,
                 source,
                 ..
-            } => match source.category() {
-                Category::Transient => "check the network and retry".into(),
+            } => match source.as_ref() {
+                FlowError::Http(HttpError::Certificate { host, .. }) => {
+                    certificate_hint(host, provider, config_path)
+                }
+                // OpenID Discovery §4.3: issuers compare as exact strings.
+                FlowError::DiscoveredIssuer { got, expected, .. }
+                    if got.trim_end_matches('/') == expected.trim_end_matches('/') =>
+                {
+                    format!(
+                        "issuers must match exactly, trailing slash included: set issuer = {got:?} under [providers.{provider}] in {}",
+                        config_path.display()
+                    )
+                }
+                _ if source.category() == Category::Transient => {
+                    "check the network and retry".into()
+                }
                 _ => format!(
                     "check `issuer` of [providers.{provider}] in {}",
                     config_path.display()
@@ -315,6 +365,12 @@ impl Error {
                 id.login_command()
             ),
             E::Config { .. } => "fix the file and retry".into(),
+            E::HttpSetup { source } => match source.as_ref() {
+                HttpError::Proxy { variable, .. } => {
+                    format!("fix {variable}, or unset it to connect directly")
+                }
+                _ => "check SSL_CERT_FILE and SSL_CERT_DIR, or the ca_file of the provider".into(),
+            },
             E::UnknownProvider { name, .. } => format!(
                 "declare it there, for example:\n\n[providers.{name}]\nissuer = \"https://id.example.com\"\nclient_id = \"YOUR_CLIENT_ID\"\n\n(`credctl auth providers` lists the known ones)"
             ),
@@ -350,6 +406,13 @@ pub fn chain(error: &dyn std::error::Error) -> String {
         source = cause.source();
     }
     text
+}
+
+fn certificate_hint(host: &str, provider: &Name, config_path: &std::path::Path) -> String {
+    format!(
+        "if {host} uses a certificate authority of your own, add its certificate (PEM) as ca_file = \"/path/to/ca.pem\" under [providers.{provider}] in {}, or point SSL_CERT_FILE at it",
+        config_path.display()
+    )
 }
 
 fn provider_hint(category: Category, id: &CredentialId, config_path: &std::path::Path) -> String {

@@ -78,6 +78,26 @@ pub struct OAuthToken {
     /// How the token was obtained; a client_credentials token is renewed by asking again.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub flow: Option<FlowKind>,
+    /// Where it came from: refresh and revocation go only there. Absent in
+    /// files written before credctl recorded it; the first refresh adds it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<Box<Origin>>,
+    /// Fields written by a newer credctl, kept on rewrite.
+    #[serde(flatten)]
+    pub unknown: Map<String, Value>,
+}
+
+/// Where a credential came from: the issuer (if any), the token and
+/// revocation endpoints and the client that were used. Never the client
+/// secret, which stays in config.toml.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Origin {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
+    pub token_endpoint: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revocation_endpoint: Option<String>,
+    pub client_id: String,
     /// Fields written by a newer credctl, kept on rewrite.
     #[serde(flatten)]
     pub unknown: Map<String, Value>,
@@ -161,6 +181,14 @@ impl Credential {
                 t.refresh_token.is_some() || t.flow == Some(FlowKind::ClientCredentials)
             }
             Credential::Static(_) => false,
+        }
+    }
+
+    /// Where an OAuth credential came from, when recorded.
+    pub fn origin(&self) -> Option<&Origin> {
+        match self {
+            Credential::OAuth(t) => t.origin.as_deref(),
+            Credential::Static(_) => None,
         }
     }
 
@@ -347,6 +375,7 @@ mod tests {
             expires_at: expires.map(at),
             obtained_at: at(obtained),
             flow: None,
+            origin: None,
             unknown: Map::new(),
         })
     }

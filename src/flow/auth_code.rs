@@ -83,9 +83,7 @@ impl Request<'_> {
         };
         // RFC 9207 §2.4: check `iss` before anything else in the response.
         match (get("iss"), &self.settings.issuer) {
-            (Some(iss), Some(issuer))
-                if iss.trim_end_matches('/') != issuer.as_str().trim_end_matches('/') =>
-            {
+            (Some(iss), Some(issuer)) if !issuer.is(iss) => {
                 return Err(FlowError::CallbackIssuer {
                     got: crate::sanitize::text_max(iss, 200),
                     expected: issuer.to_string(),
@@ -295,7 +293,7 @@ mod tests {
                 token: Some("https://id.example/token".parse().expect("url")),
                 ..Endpoints::default()
             },
-            issuer: issuer.map(|i| i.parse().expect("url")),
+            issuer: issuer.map(|i| crate::flow::Issuer::parse(i).expect("url")),
             iss_required,
         }
     }

@@ -122,6 +122,20 @@ pub enum FlowError {
     StaticToken,
 
     #[error(
+        "the provider issued a token that had already expired (at {expires_at}; it is {now} here){}",
+        server.map(|s| format!(
+            "; the provider's clock says {s}, {} away from this machine's: check the clock (clock skew)",
+            crate::timefmt::span((s - *now).abs())
+        )).unwrap_or_default()
+    )]
+    ArrivedExpired {
+        expires_at: chrono::DateTime<chrono::Utc>,
+        now: chrono::DateTime<chrono::Utc>,
+        /// The provider's `Date`, when it differs from ours by more than a minute.
+        server: Option<chrono::DateTime<chrono::Utc>>,
+    },
+
+    #[error(
         "no answer within {} s; the request may have reached the provider, so it was not sent again",
         .0.as_secs()
     )]
@@ -163,7 +177,9 @@ impl FlowError {
         match self {
             E::Http(e) => e.category(),
             E::OAuth { code, .. } => oauth_category(code),
-            E::NotATokenResponse { .. } | E::UnexpectedStatus { .. } => Category::InvalidResponse,
+            E::NotATokenResponse { .. } | E::UnexpectedStatus { .. } | E::ArrivedExpired { .. } => {
+                Category::InvalidResponse
+            }
             E::MissingEndpoint(_)
             | E::NeedsClientSecret
             | E::NotLoopbackRedirect(_)

@@ -36,6 +36,44 @@ use crate::http::{Cause, Http, HttpError, Resend};
 use crate::secret::Secret;
 use crate::token::FlowKind;
 
+/// An issuer identifier (RFC 8414 §2, OpenID Discovery §4.3): kept and
+/// compared as the exact string configured. A URL parser would add a
+/// trailing slash to `https://id.example`, and issuers that differ by one
+/// are different issuers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Issuer {
+    text: String,
+    url: Url,
+}
+
+impl Issuer {
+    pub fn parse(text: &str) -> Result<Issuer, url::ParseError> {
+        Ok(Issuer {
+            url: Url::parse(text)?,
+            text: text.to_string(),
+        })
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    pub fn url(&self) -> &Url {
+        &self.url
+    }
+
+    /// Whether `other` names this issuer (exactly).
+    pub fn is(&self, other: &str) -> bool {
+        self.text == other
+    }
+}
+
+impl std::fmt::Display for Issuer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
 /// A provider's endpoints, configured or discovered.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Endpoints {
@@ -82,7 +120,7 @@ pub struct ClientSettings {
     pub client_secret: Option<Secret<String>>,
     pub endpoints: Endpoints,
     /// The callback's `iss` must equal this (RFC 9207).
-    pub issuer: Option<Url>,
+    pub issuer: Option<Issuer>,
     /// The provider promised `iss` in every callback.
     pub iss_required: bool,
 }

@@ -95,6 +95,7 @@ impl TokenResponse {
             id_token: self.id_token,
             obtained_at: now,
             flow: Some(flow),
+            origin: None,
             unknown: serde_json::Map::new(),
         })
     }

@@ -25,7 +25,9 @@ impl Manager {
     ) -> Result<Entry, Error> {
         let online = self.online()?;
         online.runtime.block_on(async {
-            let provider = online.provider(provider).await?;
+            let provider = online
+                .provider(provider, crate::provider::Purpose::SignIn)
+                .await?;
             tokio::select! {
                 entry = provider.login(request, ui, progress) => entry,
                 _ = tokio::signal::ctrl_c() => Err(Error::Interrupted),

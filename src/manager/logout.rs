@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use crate::error::Error;
 use crate::manager::{Event, Manager, Online, Report};
 use crate::name::{CredentialId, Name};
-use crate::provider::{Provider, REFRESH_TIMEOUT};
+use crate::provider::{Provider, Purpose, REFRESH_TIMEOUT};
 use crate::token::Credential;
 
 /// Which credentials to log out of.
@@ -101,6 +101,15 @@ impl Manager {
     }
 }
 
+/// What became of one revocation.
+enum Revocation {
+    Done,
+    NoEndpoint,
+    ProviderUnavailable,
+    Failed { url: Option<String>, error: Error },
+    Refused(Error),
+}
+
 /// The network side of logout, set up at the first credential that can be
 /// revoked, with each provider built (and discovered) once.
 #[derive(Default)]
@@ -137,43 +146,64 @@ impl Revoker {
         let outcome = online.runtime.block_on(async {
             let revoke = async {
                 if !providers.contains_key(&id.provider) {
-                    // Built (discovery included) once; a failure is reported once.
-                    let built = online.provider(&id.provider).await;
+                    // Built once; a failure is reported once.
+                    let built = online.provider(&id.provider, Purpose::Bound).await;
                     let (provider, error) = match built {
                         Ok(provider) => (Some(provider), None),
                         Err(e) => (None, Some(e)),
                     };
                     providers.insert(id.provider.clone(), provider);
                     if let Some(error) = error {
-                        return Err(error);
+                        return Revocation::Failed { url: None, error };
                     }
                 }
-                match providers.get(&id.provider) {
-                    Some(Some(provider)) => provider.revoke(id, credential).await.map(Some),
-                    _ => Ok(None),
+                let Some(Some(provider)) = providers.get(&id.provider) else {
+                    return Revocation::ProviderUnavailable;
+                };
+                let url = match provider.revocation_endpoint(id, credential).await {
+                    Ok(Some(url)) => url,
+                    Ok(None) => return Revocation::NoEndpoint,
+                    Err(e @ Error::Rebind(_)) => return Revocation::Refused(e),
+                    Err(error) => return Revocation::Failed { url: None, error },
+                };
+                match provider.revoke(id, credential).await {
+                    Ok(_) => Revocation::Done,
+                    Err(error) => Revocation::Failed {
+                        url: Some(url.to_string()),
+                        error,
+                    },
                 }
             };
-            tokio::time::timeout(REFRESH_TIMEOUT, revoke).await
+            tokio::time::timeout(REFRESH_TIMEOUT, revoke)
+                .await
+                .unwrap_or_else(|_| Revocation::Failed {
+                    url: None,
+                    error: Error::Provider {
+                        action: crate::error::Action::Revoke,
+                        id: id.clone(),
+                        config_path: manager.config_path.clone(),
+                        source: Box::new(crate::flow::FlowError::Timeout(REFRESH_TIMEOUT)),
+                    },
+                })
         });
         report.event(match outcome {
-            Ok(Ok(Some(true))) => Event::Revoked { id: id.clone() },
-            Ok(Ok(Some(false))) => Event::NoRevocationEndpoint {
+            Revocation::Done => Event::Revoked { id: id.clone() },
+            Revocation::NoEndpoint => Event::NoRevocationEndpoint {
                 provider: id.provider.clone(),
             },
-            Ok(Ok(None)) => Event::ProviderUnavailable { id: id.clone() },
-            Ok(Err(error)) => Event::RevokeFailed {
+            Revocation::ProviderUnavailable => Event::ProviderUnavailable { id: id.clone() },
+            Revocation::Failed { url, error } => Event::RevokeFailed {
                 id: id.clone(),
+                url,
                 error,
             },
-            Err(_) => Event::RevokeFailed {
-                id: id.clone(),
-                error: Error::Provider {
-                    action: crate::error::Action::Revoke,
-                    id: id.clone(),
-                    config_path: manager.config_path.clone(),
-                    source: Box::new(crate::flow::FlowError::Timeout(REFRESH_TIMEOUT)),
-                },
-            },
+            // The config now names somewhere else: nothing is sent, and
+            // nothing is deleted, as for any local problem.
+            Revocation::Refused(error) => {
+                self.setup_failed = true;
+                report.event(Event::StoppedBeforeDeleting { id: id.clone() });
+                return Err(error);
+            }
         });
         Ok(())
     }

@@ -65,7 +65,9 @@ impl Manager {
         report: &dyn Report,
     ) -> Result<(), Error> {
         let refreshed = online.runtime.block_on(async {
-            let provider = online.provider(&entry.id.provider).await?;
+            let provider = online
+                .provider(&entry.id.provider, crate::provider::Purpose::Bound)
+                .await?;
             provider.refresh(entry, RefreshMode::Force, report).await
         })?;
         report.event(Event::Refreshed {

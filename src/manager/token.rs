@@ -132,7 +132,7 @@ impl Manager {
         let online = self.online().inspect_err(record)?;
         online.runtime.block_on(async {
             let provider = online
-                .provider(&seen.id.provider)
+                .provider(&seen.id.provider, crate::provider::Purpose::Bound)
                 .await
                 .inspect_err(record)?;
             // A failure from here on is recorded under the credential's lock.

@@ -4,7 +4,7 @@
 
 use url::Url;
 
-use crate::flow::Endpoints;
+use crate::flow::{Endpoints, Issuer};
 use crate::provider::config::{ProviderConfig, Source};
 
 struct Template {
@@ -84,7 +84,7 @@ pub fn all() -> Vec<ProviderConfig> {
             Some(ProviderConfig {
                 name: t.name.parse().ok()?,
                 source: Source::Builtin,
-                issuer: t.issuer.and_then(url),
+                issuer: t.issuer.and_then(|i| Issuer::parse(i).ok()),
                 client_id: None,
                 client_secret: None,
                 scopes: t.scopes.iter().map(|s| s.to_string()).collect(),
@@ -102,6 +102,7 @@ pub fn all() -> Vec<ProviderConfig> {
                     .map(|(k, v)| (k.to_string(), v.to_string()))
                     .collect(),
                 register_url: Some(t.register_url),
+                ca_file: None,
             })
         })
         .collect()

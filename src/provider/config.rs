@@ -7,7 +7,7 @@
 use serde::Serialize;
 use url::Url;
 
-use crate::flow::Endpoints;
+use crate::flow::{Endpoints, Issuer};
 use crate::name::Name;
 use crate::secret::Secret;
 use crate::token::FlowKind;
@@ -37,7 +37,7 @@ pub struct ProviderConfig {
     pub name: Name,
     pub source: Source,
     /// OpenID discovery base; also what the callback's `iss` must equal.
-    pub issuer: Option<Url>,
+    pub issuer: Option<Issuer>,
     pub client_id: Option<String>,
     pub client_secret: Option<Secret<String>>,
     pub scopes: Vec<String>,
@@ -52,6 +52,8 @@ pub struct ProviderConfig {
     pub auth_params: Vec<(String, String)>,
     /// Where to register a client, for the "no client_id" hint of built-ins.
     pub register_url: Option<&'static str>,
+    /// Certificates to trust for this provider, besides the system's.
+    pub ca_file: Option<std::path::PathBuf>,
 }
 
 impl ProviderConfig {

@@ -7,7 +7,7 @@
 use serde::Deserialize;
 use url::Url;
 
-use crate::flow::{Endpoints, FlowError};
+use crate::flow::{Endpoints, FlowError, Issuer};
 use crate::http::{Http, check_url};
 use crate::sanitize;
 use crate::token::Category;
@@ -32,14 +32,14 @@ pub struct Discovered {
 
 /// The URLs to try, in order: `<issuer>/.well-known/openid-configuration`,
 /// then RFC 8414's `/.well-known/oauth-authorization-server<issuer path>`.
-pub fn candidates(issuer: &Url) -> Vec<Url> {
+pub fn candidates(issuer: &Issuer) -> Vec<Url> {
     let base = issuer.as_str().trim_end_matches('/');
     let mut urls = Vec::new();
     if let Ok(u) = Url::parse(&format!("{base}/.well-known/openid-configuration")) {
         urls.push(u);
     }
-    let mut rfc8414 = issuer.clone();
-    let path = issuer.path().trim_end_matches('/').to_string();
+    let mut rfc8414 = issuer.url().clone();
+    let path = issuer.url().path().trim_end_matches('/').to_string();
     rfc8414.set_path(&format!("/.well-known/oauth-authorization-server{path}"));
     rfc8414.set_query(None);
     urls.push(rfc8414);
@@ -48,12 +48,14 @@ pub fn candidates(issuer: &Url) -> Vec<Url> {
 
 /// Fetches the metadata. The error says which URLs were tried and why; it
 /// is transient only when every attempt failed for a transient reason.
-pub async fn discover(http: &Http, issuer: &Url) -> Result<Discovered, FlowError> {
+pub async fn discover(http: &Http, issuer: &Issuer) -> Result<Discovered, FlowError> {
     let mut attempts = Vec::new();
     let mut transient = true;
     for url in candidates(issuer) {
         let (status, body) = match http.get_json(&url).await {
             Ok(answer) => answer,
+            // The other well-known URL is on the same host: no better.
+            Err(e @ crate::http::HttpError::Certificate { .. }) => return Err(e.into()),
             Err(e) => {
                 transient &= e.category() == Category::Transient;
                 attempts.push(format!("{url}: {e}"));
@@ -80,8 +82,9 @@ pub async fn discover(http: &Http, issuer: &Url) -> Result<Discovered, FlowError
 }
 
 /// Checks a metadata document found at `url` and takes its endpoints.
-fn read(url: Url, issuer: &Url, meta: Metadata) -> Result<Discovered, FlowError> {
-    if meta.issuer.trim_end_matches('/') != issuer.as_str().trim_end_matches('/') {
+fn read(url: Url, issuer: &Issuer, meta: Metadata) -> Result<Discovered, FlowError> {
+    // OpenID Discovery §4.3: exactly the issuer asked for.
+    if !issuer.is(&meta.issuer) {
         return Err(FlowError::DiscoveredIssuer {
             url: url.to_string(),
             got: sanitize::text_max(&meta.issuer, 200),
@@ -119,7 +122,7 @@ mod tests {
 
     #[test]
     fn well_known_urls_follow_both_specs() {
-        let urls = candidates(&"https://id.example.com/tenant/a".parse().expect("url"));
+        let urls = candidates(&Issuer::parse("https://id.example.com/tenant/a").expect("url"));
         let urls: Vec<_> = urls.iter().map(Url::as_str).collect();
         assert_eq!(
             urls,
@@ -128,7 +131,7 @@ mod tests {
                 "https://id.example.com/.well-known/oauth-authorization-server/tenant/a",
             ]
         );
-        let urls = candidates(&"http://127.0.0.1:4000".parse().expect("url"));
+        let urls = candidates(&Issuer::parse("http://127.0.0.1:4000").expect("url"));
         assert_eq!(
             urls[1].as_str(),
             "http://127.0.0.1:4000/.well-known/oauth-authorization-server"

@@ -10,7 +10,9 @@ use tracing::{debug, instrument};
 
 use crate::error::{Action, ConfigError, Error};
 use crate::flow::auth_code::Reply;
-use crate::flow::{FlowError, TokenResponse, auth_code, client_credentials, device};
+use crate::flow::{
+    ClientSettings, FlowError, TokenResponse, auth_code, client_credentials, device,
+};
 use crate::name::{CredentialId, Name};
 use crate::provider::Provider;
 use crate::token::{Credential, Entry, FlowKind};
@@ -115,7 +117,7 @@ impl Provider {
     ) -> Result<Entry, Error> {
         let id = CredentialId::new(self.config.name.clone(), request.account.clone());
         let flow = self.choose_flow(request.flow, request.has_display)?;
-        let settings = self.settings()?;
+        let settings = self.configured_settings().await?;
         let scopes = self.scopes_for(request.scopes);
         debug!(%flow, scopes = %scopes.join(" "), "signing in");
         let params = self.params_for(&scopes);
@@ -140,7 +142,7 @@ impl Provider {
         };
         let (response, reply) = answer.map_err(|e| self.failed(Action::SignIn, &id, e))?;
         // The browser hears what really happened, once it has happened.
-        match self.save_signed_in(&id, response, &scopes, flow, progress) {
+        match self.save_signed_in(&id, response, &settings, &scopes, flow, progress) {
             Ok(entry) => {
                 reply.signed_in(&id.to_string()).await;
                 Ok(entry)
@@ -152,22 +154,32 @@ impl Provider {
         }
     }
 
+    /// Saves what the sign-in brought, bound to the settings it used. A
+    /// token that arrived expired is saved too (its refresh token is good),
+    /// but the sign-in is then an error that says why.
     fn save_signed_in(
         &self,
         id: &CredentialId,
         response: TokenResponse,
+        settings: &ClientSettings,
         scopes: &[String],
         flow: FlowKind,
         progress: &dyn Progress,
     ) -> Result<Entry, Error> {
         let now = self.clock.now();
-        let token = response
+        let mut token = response
             .into_token(scopes, now, flow)
             .map_err(|e| self.failed(Action::SignIn, id, e))?;
+        token.origin = super::origin_of(settings);
         debug!(expires_at = ?token.expires_at, refreshable = token.refresh_token.is_some(), "signed in");
+        let arrived_expired = self.arrived_expired(token.expires_at, now);
         let guard = self.lock(id, progress)?;
-        Ok(self
+        let entry = self
             .store
-            .save_login(&guard, Credential::OAuth(token), now)?)
+            .save_login(&guard, Credential::OAuth(token), now)?;
+        match arrived_expired {
+            Some(e) => Err(self.failed(Action::SignIn, id, e)),
+            None => Ok(entry),
+        }
     }
 }

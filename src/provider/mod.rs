@@ -3,7 +3,11 @@
 //! refresh single-flight ([`refresh`]), revoke.
 //!
 //! What always holds:
-//! - a provider is used only after [`Provider::init`] (discovery) has completed;
+//! - a provider used for sign-in is used only after [`Provider::init`]
+//!   (discovery) has completed;
+//! - a credential is bound to where it came from ([`Origin`]): refresh and
+//!   revocation go only there, with no discovery on the way, and a config
+//!   that now names another issuer, token endpoint or client gets nothing;
 //! - it reads and writes credentials only through the injected store, under
 //!   the credential's lock;
 //! - what the person sees goes through [`crate::ui`]; nothing here prints.
@@ -17,20 +21,23 @@ pub mod registry;
 
 use std::path::PathBuf;
 
+use tokio::sync::OnceCell;
 use tracing::{debug, instrument};
+use url::Url;
 
 pub use login::LoginRequest;
 pub use refresh::{REFRESH_TIMEOUT, RefreshMode, Refreshed};
 
-use crate::error::{Action, Error};
-use crate::flow::{ClientSettings, Endpoints, FlowError, revoke};
+use crate::error::{Action, Error, Rebound};
+use crate::flow::{ClientSettings, Endpoints, FlowError, Issuer, revoke};
 use crate::http::Http;
 use crate::name::CredentialId;
 use crate::paths::Clock;
 use crate::store::{LockGuard, TokenStore};
-use crate::token::{Credential, FlowKind};
+use crate::token::{Credential, FlowKind, Origin};
 use crate::ui::Progress;
 use config::{ProviderConfig, Source};
+use discovery::Discovered;
 
 pub struct Provider {
     config: ProviderConfig,
@@ -38,9 +45,17 @@ pub struct Provider {
     store: TokenStore,
     http: Http,
     clock: Clock,
-    /// The configured endpoints, completed by discovery in `init`.
-    endpoints: Endpoints,
-    iss_required: bool,
+    /// The configured endpoints completed by discovery, once asked for.
+    discovered: OnceCell<Discovered>,
+}
+
+/// What a provider is built for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// Sign-in needs the endpoints: discovery runs in `init`.
+    SignIn,
+    /// Refresh and revocation use the credential's recorded origin.
+    Bound,
 }
 
 impl Provider {
@@ -52,60 +67,151 @@ impl Provider {
         clock: Clock,
     ) -> Self {
         Provider {
-            endpoints: config.endpoints.clone(),
             config,
             config_path,
             store,
             http,
             clock,
-            iss_required: false,
+            discovered: OnceCell::new(),
         }
     }
 
-    /// Completes the endpoints by discovery when an issuer is configured
-    /// and the token endpoint is not.
-    pub(crate) async fn init(&mut self) -> Result<(), Error> {
-        let Some(issuer) = self.config.issuer.clone() else {
-            return Ok(());
-        };
-        if self.config.endpoints.token.is_some() {
-            return Ok(());
+    /// Initialisation before first use: for sign-in, the endpoints
+    /// (discovery when an issuer is configured without them); for a bound
+    /// use, nothing: the credential says where to go.
+    pub(crate) async fn init(&self, purpose: Purpose) -> Result<(), Error> {
+        match purpose {
+            Purpose::SignIn => self.discovered().await.map(|_| ()),
+            Purpose::Bound => Ok(()),
         }
-        debug!(provider = %self.config.name, %issuer, "discovering endpoints");
-        let discovered = discovery::discover(&self.http, &issuer)
+    }
+
+    /// The configured endpoints, completed by discovery at most once.
+    async fn discovered(&self) -> Result<&Discovered, Error> {
+        self.discovered
+            .get_or_try_init(|| async {
+                let configured = Discovered {
+                    endpoints: self.config.endpoints.clone(),
+                    iss_in_callback: false,
+                };
+                let Some(issuer) = &self.config.issuer else {
+                    return Ok(configured);
+                };
+                if self.config.endpoints.token.is_some() {
+                    return Ok(configured);
+                }
+                debug!(provider = %self.config.name, %issuer, "discovering endpoints");
+                let found = discovery::discover(&self.http, issuer)
+                    .await
+                    .map_err(|source| Error::Discovery {
+                        provider: self.config.name.clone(),
+                        issuer: issuer.to_string(),
+                        config_path: self.config_path.clone(),
+                        source: Box::new(source),
+                    })?;
+                Ok(Discovered {
+                    endpoints: self.config.endpoints.clone().or(found.endpoints),
+                    iss_in_callback: found.iss_in_callback,
+                })
+            })
             .await
-            .map_err(|source| Error::Discovery {
-                provider: self.config.name.clone(),
-                issuer: issuer.to_string(),
-                config_path: self.config_path.clone(),
-                source: Box::new(source),
-            })?;
-        self.endpoints = self.config.endpoints.clone().or(discovered.endpoints);
-        self.iss_required = discovered.iss_in_callback;
-        Ok(())
     }
 
+    /// The flows the configured endpoints allow; before discovery, those
+    /// of the explicit endpoints.
     pub fn flows(&self) -> Vec<FlowKind> {
-        self.endpoints.flows(self.config.client_secret.is_some())
+        let endpoints = match self.discovered.get() {
+            Some(d) => &d.endpoints,
+            None => &self.config.endpoints,
+        };
+        endpoints.flows(self.config.client_secret.is_some())
     }
 
-    fn settings(&self) -> Result<ClientSettings, Error> {
-        let client_id = self
-            .config
+    fn client_id(&self) -> Result<String, Error> {
+        self.config
             .client_id
             .clone()
             .ok_or_else(|| Error::MissingClientId {
                 provider: self.config.name.clone(),
                 config_path: self.config_path.clone(),
                 register_url: self.config.register_url,
-            })?;
+            })
+    }
+
+    /// Settings from the configuration, discovered: for sign-in, and for
+    /// credentials written before origins were recorded.
+    async fn configured_settings(&self) -> Result<ClientSettings, Error> {
+        let client_id = self.client_id()?;
+        let discovered = self.discovered().await?;
         Ok(ClientSettings {
             client_id,
             client_secret: self.config.client_secret.clone(),
-            endpoints: self.endpoints.clone(),
+            endpoints: discovered.endpoints.clone(),
             issuer: self.config.issuer.clone(),
-            iss_required: self.iss_required,
+            iss_required: discovered.iss_in_callback,
         })
+    }
+
+    /// Settings bound to where a credential came from. Sends nothing, and
+    /// says so, when the configuration now names another issuer, token
+    /// endpoint or client: the credential's tokens belong to the old one.
+    fn bound_settings(&self, id: &CredentialId, origin: &Origin) -> Result<ClientSettings, Error> {
+        let rebind = |what: &'static str, recorded: Option<&str>, configured: &str| {
+            Error::Rebind(Box::new(Rebound {
+                id: id.clone(),
+                what,
+                recorded: recorded.unwrap_or("none").to_string(),
+                configured: configured.to_string(),
+                config_path: self.config_path.clone(),
+            }))
+        };
+        if let Some(issuer) = &self.config.issuer
+            && origin.issuer.as_deref() != Some(issuer.as_str())
+        {
+            return Err(rebind("issuer", origin.issuer.as_deref(), issuer.as_str()));
+        }
+        if let Some(token) = &self.config.endpoints.token
+            && token.as_str() != origin.token_endpoint
+        {
+            return Err(rebind(
+                "token endpoint",
+                Some(&origin.token_endpoint),
+                token.as_str(),
+            ));
+        }
+        if let Some(client_id) = &self.config.client_id
+            && *client_id != origin.client_id
+        {
+            return Err(rebind("client", Some(&origin.client_id), client_id));
+        }
+        let url = |s: &str| Url::parse(s).ok();
+        Ok(ClientSettings {
+            client_id: origin.client_id.clone(),
+            client_secret: self.config.client_secret.clone(),
+            endpoints: Endpoints {
+                token: url(&origin.token_endpoint),
+                revocation: origin.revocation_endpoint.as_deref().and_then(url),
+                ..Endpoints::default()
+            },
+            issuer: origin.issuer.as_deref().and_then(|i| Issuer::parse(i).ok()),
+            iss_required: false,
+        })
+    }
+
+    /// Settings for a stored credential: its origin, or for an older file
+    /// the configuration (which its first refresh then records).
+    async fn settings_for(
+        &self,
+        id: &CredentialId,
+        credential: &Credential,
+    ) -> Result<ClientSettings, Error> {
+        match credential.origin() {
+            Some(origin) => self.bound_settings(id, origin),
+            None => {
+                debug!("no recorded origin (an older file): using the configuration");
+                self.configured_settings().await
+            }
+        }
     }
 
     /// Takes a credential's lock, telling the person when another process has it.
@@ -113,16 +219,31 @@ impl Provider {
         Ok(self.store.lock(id, &mut || progress.waiting_for_lock(id))?)
     }
 
-    /// Revokes a credential at the provider (RFC 7009): the refresh token
-    /// first, which ends the grant, then the access token. `Ok(false)` when
-    /// the provider has no revocation endpoint or the credential is static.
+    /// Where revocation of `credential` would go, if anywhere.
+    pub async fn revocation_endpoint(
+        &self,
+        id: &CredentialId,
+        credential: &Credential,
+    ) -> Result<Option<Url>, Error> {
+        Ok(self
+            .settings_for(id, credential)
+            .await?
+            .endpoints
+            .revocation)
+    }
+
+    /// Revokes a credential where it came from (RFC 7009): the refresh
+    /// token first, which ends the grant, then the access token. `Ok(false)`
+    /// when there is no revocation endpoint or the credential is static.
     #[instrument(skip_all, fields(credential = %id))]
     pub async fn revoke(&self, id: &CredentialId, credential: &Credential) -> Result<bool, Error> {
-        let (Some(endpoint), Credential::OAuth(token)) = (&self.endpoints.revocation, credential)
-        else {
+        let Credential::OAuth(token) = credential else {
             return Ok(false);
         };
-        let settings = self.settings()?;
+        let settings = self.settings_for(id, credential).await?;
+        let Some(endpoint) = &settings.endpoints.revocation else {
+            return Ok(false);
+        };
         let revoke_both = async {
             if let Some(refresh_token) = &token.refresh_token {
                 revoke::run(
@@ -143,7 +264,7 @@ impl Provider {
             )
             .await
         };
-        // Bounded by the caller, with the discovery that precedes it.
+        // Bounded by the caller.
         revoke_both
             .await
             .map_err(|e| self.failed(Action::Revoke, id, e))?;
@@ -162,4 +283,15 @@ impl Provider {
     fn is_oidc_from_config(&self) -> bool {
         self.config.source == Source::Config && self.config.issuer.is_some()
     }
+}
+
+/// What a credential records of the settings it was obtained with.
+fn origin_of(settings: &ClientSettings) -> Option<Box<Origin>> {
+    Some(Box::new(Origin {
+        issuer: settings.issuer.as_ref().map(|i| i.as_str().to_string()),
+        token_endpoint: settings.endpoints.token.as_ref()?.to_string(),
+        revocation_endpoint: settings.endpoints.revocation.as_ref().map(Url::to_string),
+        client_id: settings.client_id.clone(),
+        unknown: Default::default(),
+    }))
 }

@@ -48,7 +48,6 @@ impl Provider {
         progress: &dyn Progress,
     ) -> Result<Refreshed, Error> {
         let id = &seen.id;
-        let settings = self.settings()?;
         let guard = self.lock(id, progress)?;
         let current = self
             .store
@@ -60,12 +59,20 @@ impl Provider {
                 by_us: false,
             });
         }
+        // Where the credential came from: the refresh goes only there.
+        let settings = match self.settings_for(id, &current.credential).await {
+            Ok(settings) => settings,
+            Err(e) => {
+                self.record_error(&guard, &e);
+                return Err(e);
+            }
+        };
         let outcome =
             tokio::time::timeout(REFRESH_TIMEOUT, self.renew(&settings, &current.credential))
                 .await
                 .unwrap_or(Err(FlowError::Timeout(REFRESH_TIMEOUT)));
         let now = self.clock.now();
-        let token = match outcome.and_then(|r| refreshed_token(&current.credential, r, now)) {
+        let mut token = match outcome.and_then(|r| refreshed_token(&current.credential, r, now)) {
             Ok(token) => token,
             Err(e) => {
                 debug!(category = ?e.category(), "refresh failed");
@@ -73,6 +80,13 @@ impl Provider {
                 return Err(self.failed(Action::Refresh, id, e));
             }
         };
+        // An older file is bound to where this refresh went.
+        token.origin = current
+            .credential
+            .origin()
+            .map(|o| Box::new(o.clone()))
+            .or_else(|| super::origin_of(&settings));
+        let arrived_expired = self.arrived_expired(token.expires_at, now);
         let rotated = token.refresh_token != current.credential.refresh_token().cloned();
         let mut entry = current;
         entry.credential = Credential::OAuth(token);
@@ -86,40 +100,78 @@ impl Provider {
                 id: id.clone(),
                 source: Box::new(source),
             })?;
+        debug!(expires_at = ?entry.credential.expires_at(), rotated, "refreshed");
+        if let Some(e) = arrived_expired {
+            self.record(&guard, &e);
+            return Err(self.failed(Action::Refresh, id, e));
+        }
         if let Err(e) = self.store.clear_error(&guard) {
             debug!(error = %e, "could not clear the last failure");
         }
-        debug!(expires_at = ?entry.credential.expires_at(), rotated, "refreshed");
         Ok(Refreshed { entry, by_us: true })
     }
 
-    /// Decides again, under the lock, on what is on disk now.
+    /// Decides again, under the lock, on what is on disk now. A credential
+    /// that changed since `seen` was read was refreshed by another process
+    /// while this one waited: its token is taken, whatever `--min-valid`
+    /// asked for (the caller says when it is sooner than asked), so that
+    /// waiters never refresh one after another.
     fn still_needed(&self, seen: &Entry, current: &Entry, mode: RefreshMode) -> bool {
         let changed = current.credential.access_token() != seen.credential.access_token();
+        if changed {
+            debug!("another process refreshed it while we waited for the lock; taking its token");
+            return false;
+        }
         match mode {
             RefreshMode::IfNeeded { min_valid } => {
                 let freshness = current.credential.freshness(self.clock.now(), min_valid);
-                // Valid now, or replaced by a token whose expiry is unknown
-                // (which `auth token` does not refresh either).
-                if freshness == Freshness::Valid || (changed && freshness == Freshness::Unknown) {
-                    debug!(
-                        "another process refreshed it meanwhile; using its token, sending nothing"
-                    );
+                if freshness == Freshness::Valid {
+                    debug!("valid for long enough now; sending nothing");
                     return false;
                 }
                 debug!(freshness = freshness.as_str(), "refreshing under the lock");
                 true
             }
-            RefreshMode::Force if changed => {
-                debug!(
-                    "another process refreshed it while we waited for the lock; taking its result"
-                );
-                false
-            }
             RefreshMode::Force => {
                 debug!("refreshing on request");
                 true
             }
+        }
+    }
+
+    /// A token that had expired when it arrived: never handed out. When the
+    /// provider's clock and ours differ by more than a minute, that is the
+    /// likely reason, and the error says so.
+    pub(super) fn arrived_expired(
+        &self,
+        expires_at: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> Option<FlowError> {
+        let expires_at = expires_at.filter(|at| *at <= now)?;
+        let server = self
+            .http
+            .server_date()
+            .filter(|date| (*date - now).abs() > chrono::TimeDelta::seconds(60));
+        Some(FlowError::ArrivedExpired {
+            expires_at,
+            now,
+            server,
+        })
+    }
+
+    /// Records a failure that is not the provider's answer (a config that
+    /// no longer matches the credential), for `auth list`.
+    fn record_error(&self, guard: &LockGuard, error: &Error) {
+        let Some(category) = error.category() else {
+            return;
+        };
+        let record = LastError {
+            category,
+            at: self.clock.now(),
+            message: crate::error::chain(error),
+        };
+        if let Err(store_error) = self.store.record_error(guard, &record) {
+            debug!(error = %store_error, "could not record the failure");
         }
     }
 

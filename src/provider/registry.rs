@@ -12,13 +12,13 @@ use serde::Deserialize;
 use url::Url;
 
 use crate::error::{ConfigError, Error};
-use crate::flow::Endpoints;
+use crate::flow::{Endpoints, Issuer};
 use crate::http::{Http, check_url};
 use crate::name::Name;
 use crate::paths::Clock;
-use crate::provider::Provider;
 use crate::provider::builtin;
 use crate::provider::config::{ProviderConfig, Source};
+use crate::provider::{Provider, Purpose};
 use crate::secret::Secret;
 use crate::store::{TokenStore, private};
 use crate::token::FlowKind;
@@ -62,6 +62,7 @@ struct ProviderToml {
     revocation_url: Option<String>,
     redirect_uri: Option<String>,
     auth_params: Option<BTreeMap<String, String>>,
+    ca_file: Option<std::path::PathBuf>,
 }
 
 impl Registry {
@@ -91,7 +92,13 @@ impl Registry {
                 };
                 let name: Name = key.parse().map_err(|e| problem(format!("{e}")))?;
                 let base = providers.remove(&name);
-                let merged = merge(name.clone(), base, entry).map_err(problem)?;
+                let mut merged = merge(name.clone(), base, entry).map_err(problem)?;
+                // A relative ca_file is relative to config.toml.
+                if let (Some(ca), Some(dir)) = (&merged.ca_file, config_path.parent())
+                    && ca.is_relative()
+                {
+                    merged.ca_file = Some(dir.join(ca));
+                }
                 providers.insert(name, merged);
             }
         }
@@ -115,20 +122,31 @@ impl Registry {
         self.providers.get(name)
     }
 
-    /// The provider `name`, built with the store injected and initialised.
-    pub async fn provider(&self, name: &Name, http: &Http) -> Result<Provider, Error> {
+    /// The provider `name`, built with the store injected and initialised
+    /// for `purpose`.
+    pub async fn provider(
+        &self,
+        name: &Name,
+        http: &Http,
+        purpose: Purpose,
+    ) -> Result<Provider, Error> {
         let config = self.get(name).ok_or_else(|| Error::UnknownProvider {
             name: name.clone(),
             config_path: self.config_path.clone(),
         })?;
-        let mut provider = Provider::new(
+        let http = http
+            .with_ca_file(config.ca_file.as_deref())
+            .map_err(|source| Error::HttpSetup {
+                source: Box::new(source),
+            })?;
+        let provider = Provider::new(
             config.clone(),
             self.config_path.clone(),
             self.store.clone(),
-            http.clone(),
+            http,
             self.clock,
         );
-        provider.init().await?;
+        provider.init(purpose).await?;
         Ok(provider)
     }
 }
@@ -156,6 +174,7 @@ fn merge(
         redirect_uri: None,
         auth_params: Vec::new(),
         register_url: None,
+        ca_file: None,
     });
     p.source = source;
     merge_urls(&mut p, &t)?;
@@ -183,6 +202,9 @@ fn merge(
         p.auth_params = params.into_iter().collect();
     }
     p.flow = t.flow.or(p.flow);
+    if t.ca_file.is_some() {
+        p.ca_file = t.ca_file;
+    }
     check_flows(&p)?;
     Ok(p)
 }
@@ -195,7 +217,10 @@ fn merge_urls(p: &mut ProviderConfig, t: &ProviderToml) -> Result<(), String> {
         check_url(&url).map_err(|e| format!("{key}: {e}"))?;
         Ok(Some(url))
     };
-    if let Some(issuer) = parse("issuer", &t.issuer)? {
+    if let Some(text) = &t.issuer {
+        parse("issuer", &t.issuer)?;
+        let issuer =
+            Issuer::parse(text).map_err(|e| format!("issuer = {text:?} is not a URL ({e})"))?;
         // A new issuer means new endpoints: drop the template's.
         if p.issuer.as_ref() != Some(&issuer) && p.source == Source::BuiltinAndConfig {
             p.endpoints = Endpoints::default();

@@ -39,7 +39,8 @@
 // work on Node 20, so on Node 20 only, this one warning is dropped; on any
 // other runtime it warns about (Node 21 or 23, Deno, Bun, ...) it is kept.
 //
-// Test-only endpoints: GET /__test/stats -> {"token_requests":{"<grant_type>":N}}
+// Test-only endpoints: GET /__test/stats ->
+//   {"token_requests":{"<grant_type>":N},"discovery_requests":N}
 // and POST /__test/reset (zeroes the counters, answers the same shape).
 import * as fs from 'node:fs';
 import * as http from 'node:http';
@@ -236,17 +237,20 @@ const provider = new Provider(issuer, configuration);
 // Token endpoint counters, counted when a request arrives (before it is
 // answered) so concurrent tests see every request that reached the server.
 let tokenRequests = {};
+let discoveryRequests = 0;
 const sleep = (ms) => new Promise((r) => { setTimeout(r, ms); });
 provider.use(async (ctx, next) => {
   if (ctx.path === '/__test/stats' && ctx.method === 'GET') {
-    ctx.body = { token_requests: tokenRequests };
+    ctx.body = { token_requests: tokenRequests, discovery_requests: discoveryRequests };
     return;
   }
   if (ctx.path === '/__test/reset' && ctx.method === 'POST') {
     tokenRequests = {};
-    ctx.body = { token_requests: tokenRequests };
+    discoveryRequests = 0;
+    ctx.body = { token_requests: tokenRequests, discovery_requests: discoveryRequests };
     return;
   }
+  if (ctx.path.startsWith('/.well-known/') && ctx.method === 'GET') discoveryRequests += 1;
   if (ctx.path === '/token' && ctx.method === 'POST') {
     // Read the form body ourselves to learn grant_type; oidc-provider then
     // parses the buffer from req.body (it warns once about that, on stderr).

@@ -94,6 +94,11 @@ fn thirty_two_concurrent_auth_token_calls_make_exactly_one_refresh() {
         1,
         "exactly one refresh reached the server"
     );
+    assert_eq!(
+        idp.discovery_requests(),
+        0,
+        "refresh goes to the recorded token endpoint, with no discovery"
+    );
     let tokens: Vec<String> = outputs.iter().map(|o| text(&o.stdout)).collect();
     for (i, o) in outputs.iter().enumerate() {
         assert!(o.status.success(), "process {i}: {}", text(&o.stderr));
@@ -148,4 +153,33 @@ fn auth_refresh_and_auth_token_racing_never_reuse_a_refresh_token() {
     env.run(&["auth", "refresh", "idp"]).success();
     let last = env.stored("idp", "default");
     assert_eq!(idp.introspect(&access_token(&last))["active"], true);
+}
+
+#[test]
+fn single_flight_holds_whatever_min_valid_asks_for() {
+    // Tokens live 60 s; every caller asks for 2 hours, which no refresh can
+    // give. The first refreshes; the others take its token and warn.
+    let idp = Idp::start_with(crate::common::idp::IdpOptions {
+        access_token_ttl: 60,
+        ..Default::default()
+    });
+    let (env, _) = signed_in_and_expiring(&idp);
+    let outputs = spawn_all(
+        &env,
+        &vec![vec!["auth", "token", "idp", "--min-valid", "2h"]; 8],
+    );
+    assert_eq!(idp.token_requests(REFRESH), 1, "one refresh, not eight");
+    let tokens: Vec<String> = outputs.iter().map(|o| text(&o.stdout)).collect();
+    for (i, o) in outputs.iter().enumerate() {
+        assert!(o.status.success(), "process {i}: {}", text(&o.stderr));
+        assert!(
+            text(&o.stderr).contains("sooner than asked"),
+            "process {i}: {}",
+            text(&o.stderr)
+        );
+    }
+    assert!(
+        tokens.iter().all(|t| t == &tokens[0]),
+        "all print the same token"
+    );
 }

@@ -184,9 +184,23 @@ fn a_failed_revocation_warns_and_still_deletes() {
     let env = TestEnv::new();
     env.config_for(&idp);
     env.run(&["auth", "login", "machine"]).success();
+    let revocation = format!("{}/token/revocation", idp.issuer());
     drop(idp); // the provider is gone
     let a = env.run(&["auth", "logout", "machine"]).success();
-    assert!(stderr(&a).contains("warning:"), "{}", stderr(&a));
+    let err = stderr(&a);
+    assert!(err.contains("warning:"), "{err}");
+    assert!(
+        err.contains(&format!("at {revocation}")),
+        "names the URL: {err}"
+    );
+    assert!(
+        err.contains("may stay valid at the provider until they expire"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("retry"),
+        "no retry advice once the file is gone: {err}"
+    );
     assert!(!env.file("machine", "default").exists());
 }
 

@@ -5,6 +5,7 @@
 #![allow(clippy::disallowed_methods)]
 
 mod bad_input;
+mod binding;
 mod browser_flow;
 mod common;
 mod concurrency;
@@ -16,11 +17,13 @@ mod list;
 mod login;
 mod logout;
 mod names;
+mod network;
 mod ownership;
 mod redaction;
 mod refresh;
 mod security;
 mod store;
+mod tls;
 mod tls_idp;
 mod token;
 mod tools_infra;

@@ -250,6 +250,25 @@ fn exit_6_client_rejected() {
     );
 }
 
+#[test]
+fn exit_6_config_names_another_token_endpoint() {
+    let env = TestEnv::fixed_clock();
+    let _replaced = Fake::serving(&env);
+    let mut token = oauth("at-old", Some("rt-old"), EXPIRED.0, Some(EXPIRED.1));
+    token.origin = Some(Box::new(credctl::token::Origin {
+        issuer: None,
+        token_endpoint: "https://id.example/token".into(),
+        revocation_endpoint: None,
+        client_id: "cli".into(),
+        unknown: Default::default(),
+    }));
+    env.seed_oauth("acme", "default", token);
+    Normalize::new(&env).assert(
+        "exit_6_config_names_another_token_endpoint",
+        &output(&env, &["auth", "token", "acme"]),
+    );
+}
+
 // Exit 7: local storage.
 
 #[test]

@@ -371,6 +371,19 @@ impl Idp {
         stats["token_requests"][grant_type].as_u64().unwrap_or(0)
     }
 
+    /// How many discovery documents (`/.well-known/…`) were asked for since
+    /// start or the last [`Idp::reset_stats`].
+    pub fn discovery_requests(&self) -> u64 {
+        let stats: Value = self
+            .http
+            .get(self.url("/__test/stats"))
+            .send()
+            .expect("GET /__test/stats")
+            .json()
+            .expect("/__test/stats answer is JSON");
+        stats["discovery_requests"].as_u64().unwrap_or(0)
+    }
+
     /// Zeroes the token endpoint counters.
     pub fn reset_stats(&self) {
         let resp = self

@@ -257,6 +257,7 @@ pub fn oauth(
         expires_at: expires.map(at),
         obtained_at: at(obtained),
         flow: None,
+        origin: None,
         unknown: Default::default(),
     }
 }
