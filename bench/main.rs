@@ -162,6 +162,7 @@ fn token(access: &str, obtained: DateTime<Utc>, lifetime: TimeDelta) -> Credenti
         obtained_at: obtained,
         flow: None,
         origin: None,
+        rejected_at: None,
         unknown: Default::default(),
     })
 }

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use clap::{ArgAction, Args, Parser, Subcommand};
+use clap_complete::engine::ArgValueCandidates;
 
 use crate::name::Name;
 use crate::token::FlowKind;
@@ -26,6 +27,9 @@ pub enum Command {
     /// Sign in, list credentials, print tokens, sign out
     #[command(subcommand)]
     Auth(AuthCommand),
+    GitCredential(GitCredentialArgs),
+    Completions(CompletionsArgs),
+    Man(ManArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -33,9 +37,12 @@ pub enum AuthCommand {
     Login(LoginArgs),
     List(ListArgs),
     Token(TokenArgs),
+    Exec(ExecArgs),
+    Status(StatusArgs),
     Refresh(RefreshArgs),
     Logout(LogoutArgs),
     Providers(ProvidersArgs),
+    SetupGit(SetupGitArgs),
 }
 
 /// Sign in to a provider and store the credential
@@ -45,10 +52,11 @@ pub enum AuthCommand {
 #[derive(Debug, Args)]
 pub struct LoginArgs {
     /// Provider name: a built-in (github, gitlab, google, microsoft) or one from config.toml
+    #[arg(add = providers())]
     pub provider: Name,
 
     /// Account name, to keep several credentials for one provider
-    #[arg(long, default_value = "default")]
+    #[arg(long, default_value = "default", add = accounts())]
     pub account: Name,
 
     /// How to sign in (default: the config's `flow`, else browser with a display, device without)
@@ -87,26 +95,155 @@ pub struct ListArgs {
 #[derive(Debug, Args)]
 pub struct TokenArgs {
     /// Provider name
+    #[arg(add = providers())]
     pub provider: Name,
 
     /// Account name (default: `default`, or the provider's only account)
-    #[arg(long)]
+    #[arg(long, add = accounts())]
     pub account: Option<Name>,
 
     /// Refresh unless the token stays valid at least this long (e.g. 90s, 10m)
     #[arg(long, value_parser = parse_duration)]
     pub min_valid: Option<Duration>,
+
+    /// What to print: the token (raw), an Authorization header, JSON, or a
+    /// Kubernetes ExecCredential (k8s)
+    #[arg(long, value_enum, default_value_t = TokenFormat::Raw)]
+    pub format: TokenFormat,
 }
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TokenFormat {
+    /// The token and a newline
+    Raw,
+    /// `Authorization: Bearer <token>`
+    Header,
+    /// One JSON object: token, type, expiry, provider, account, scopes
+    Json,
+    /// A Kubernetes ExecCredential, for kubectl's exec plugins
+    K8s,
+}
+
+/// Run a command with a fresh token in its environment, never in its argv
+///
+/// The token is got exactly as `auth token` gets it; then credctl replaces
+/// itself with the command, so its exit status and signals are the
+/// command's. If no token can be had, the command does not run.
+#[derive(Debug, Args)]
+pub struct ExecArgs {
+    /// Provider name
+    #[arg(add = providers())]
+    pub provider: Name,
+
+    /// Account name (default: `default`, or the provider's only account)
+    #[arg(long, add = accounts())]
+    pub account: Option<Name>,
+
+    /// Refresh unless the token stays valid at least this long (e.g. 90s, 10m)
+    #[arg(long, value_parser = parse_duration)]
+    pub min_valid: Option<Duration>,
+
+    /// The environment variable to put the token in; may be given several times
+    #[arg(long = "env", value_name = "NAME", default_value = "CREDCTL_TOKEN", value_parser = parse_env_name)]
+    pub env: Vec<String>,
+
+    /// The command and its arguments, after `--`
+    #[arg(last = true, required = true, value_name = "CMD")]
+    pub command: Vec<std::ffi::OsString>,
+}
+
+/// Who each credential is, where it came from, and whether it still works
+///
+/// Shows the identity from the id_token (email, preferred_username or name,
+/// and sub), the issuer, client, scopes, expiry, last refresh and last
+/// error. Makes no network call unless --check is given.
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Provider name (default: every credential)
+    #[arg(add = providers())]
+    pub provider: Option<Name>,
+
+    /// Account name (default: every account of the provider)
+    #[arg(long, requires = "provider", add = accounts())]
+    pub account: Option<Name>,
+
+    /// Print JSON for scripts
+    #[arg(long)]
+    pub json: bool,
+
+    /// Ask the provider whether each token is still accepted (userinfo, else introspection)
+    #[arg(long)]
+    pub check: bool,
+}
+
+/// Configure git to use credctl for a provider's git hosts, as `gh auth setup-git` does
+///
+/// Sets credential.https://HOST.helper in the global git config
+/// ($GIT_CONFIG_GLOBAL or ~/.gitconfig), first to the empty string (so that
+/// no other helper answers for that host) and then to credctl.
+#[derive(Debug, Args)]
+pub struct SetupGitArgs {
+    /// Provider whose git_hosts to configure (default: every provider that has some)
+    #[arg(add = providers())]
+    pub provider: Option<Name>,
+
+    /// Remove what setup-git added
+    #[arg(long)]
+    pub unset: bool,
+}
+
+/// git's credential helper protocol (gitcredentials(7)); set up with `auth setup-git`
+#[derive(Debug, Args)]
+pub struct GitCredentialArgs {
+    /// What git asks for
+    #[arg(value_enum)]
+    pub action: GitAction,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum GitAction {
+    /// Print a username and a fresh token for the host on stdin
+    Get,
+    /// Nothing: credctl keeps its own tokens
+    Store,
+    /// The token was rejected: refresh it on the next get
+    Erase,
+}
+
+/// Print a shell completion script
+///
+/// bash: `source <(credctl completions bash)` in ~/.bashrc; zsh: the same in
+/// ~/.zshrc; fish: `credctl completions fish | source` in
+/// ~/.config/fish/config.fish. Provider and account names are completed
+/// from config.toml and the store.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    #[arg(value_enum)]
+    pub shell: Shell,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Shell {
+    Bash,
+    Zsh,
+    Fish,
+    Elvish,
+    Powershell,
+}
+
+/// Print the manual page (roff): `credctl man | man -l -`
+#[derive(Debug, Args)]
+pub struct ManArgs {}
 
 /// Refresh a credential now, whatever its expiry
 #[derive(Debug, Args)]
 pub struct RefreshArgs {
     /// Provider to refresh
-    #[arg(required_unless_present = "all", conflicts_with = "all")]
+    #[arg(required_unless_present = "all", conflicts_with = "all", add = providers())]
     pub provider: Option<Name>,
 
     /// Account name (default: `default`, or the provider's only account)
-    #[arg(long, conflicts_with = "all")]
+    #[arg(long, conflicts_with = "all", add = accounts())]
     pub account: Option<Name>,
 
     /// Every refreshable credential
@@ -118,11 +255,11 @@ pub struct RefreshArgs {
 #[derive(Debug, Args)]
 pub struct LogoutArgs {
     /// Provider to log out of (with --all: every account of it)
-    #[arg(required_unless_present = "all")]
+    #[arg(required_unless_present = "all", add = providers())]
     pub provider: Option<Name>,
 
     /// Account name (default: `default`, or the provider's only account)
-    #[arg(long, conflicts_with = "all")]
+    #[arg(long, conflicts_with = "all", add = accounts())]
     pub account: Option<Name>,
 
     /// Every account of the provider, or everything when no provider is given
@@ -140,6 +277,32 @@ pub struct ProvidersArgs {
     /// Print JSON for scripts
     #[arg(long)]
     pub json: bool,
+}
+
+/// Provider names, completed from config.toml and the store.
+fn providers() -> ArgValueCandidates {
+    ArgValueCandidates::new(crate::commands::completions::provider_names)
+}
+
+/// Account names, completed from the store.
+fn accounts() -> ArgValueCandidates {
+    ArgValueCandidates::new(crate::commands::completions::account_names)
+}
+
+fn parse_env_name(s: &str) -> Result<String, String> {
+    let valid = s
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if valid {
+        Ok(s.to_string())
+    } else {
+        Err(
+            "an environment variable name is letters, digits and `_`, not starting with a digit"
+                .into(),
+        )
+    }
 }
 
 fn parse_duration(s: &str) -> Result<Duration, String> {

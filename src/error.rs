@@ -31,6 +31,9 @@ pub mod exit {
     pub const TEMPORARY: u8 = 5;
     pub const CONFIG: u8 = 6;
     pub const STORAGE: u8 = 7;
+    /// `auth exec`: the command cannot be run, or was not found (as a shell).
+    pub const CANNOT_EXECUTE: u8 = 126;
+    pub const COMMAND_NOT_FOUND: u8 = 127;
     pub const INTERRUPTED: u8 = 130;
 }
 
@@ -40,6 +43,7 @@ pub enum Action {
     SignIn,
     Refresh,
     Revoke,
+    Check,
 }
 
 impl Action {
@@ -48,6 +52,7 @@ impl Action {
             Action::SignIn => "sign-in to",
             Action::Refresh => "refresh of",
             Action::Revoke => "revocation of",
+            Action::Check => "the check of",
         }
     }
 }
@@ -140,11 +145,36 @@ pub enum Error {
     )]
     UnknownProvider { name: Name, config_path: PathBuf },
 
+    #[error("{provider} has no git hosts")]
+    NoGitHosts {
+        provider: Name,
+        config_path: PathBuf,
+    },
+
+    #[error("cannot run git to configure it")]
+    Git {
+        #[source]
+        source: io::Error,
+    },
+
+    #[error("git config failed: {0}")]
+    GitConfig(String),
+
     #[error("{provider} has no client_id configured")]
     MissingClientId {
         provider: Name,
         config_path: PathBuf,
         register_url: Option<&'static str>,
+    },
+
+    #[error(
+        "{} of {total} credentials did not pass the check ({rejected} rejected, {unchecked} could not be checked)",
+        rejected + unchecked
+    )]
+    CheckFailed {
+        rejected: usize,
+        unchecked: usize,
+        total: usize,
     },
 
     #[error("{} of {total} {what}", failures.len())]
@@ -154,11 +184,23 @@ pub enum Error {
         total: usize,
     },
 
+    #[error("cannot run {program}")]
+    Exec {
+        program: String,
+        #[source]
+        source: io::Error,
+    },
+
     #[error("cannot write to standard output")]
     Output(#[source] io::Error),
 
     #[error("interrupted")]
     Interrupted,
+
+    /// Already told to the person in the command's own words; only its
+    /// exit code is left to give.
+    #[error(transparent)]
+    Reported(Box<Error>),
 
     #[error("internal error: {what}")]
     Internal {
@@ -240,6 +282,8 @@ impl Error {
             | E::StaticToken { .. } => exit::USAGE,
             E::NotLoggedIn { .. } => exit::NOT_LOGGED_IN,
             E::Expired { .. } | E::NotRefreshable { .. } => exit::AUTH,
+            E::CheckFailed { rejected, .. } if *rejected > 0 => exit::AUTH,
+            E::CheckFailed { .. } => exit::TEMPORARY,
             // Waiting for another process is a temporary condition.
             E::Store(StoreError::LockTimeout { .. }) => exit::TEMPORARY,
             E::Store(StoreError::WrongLock { .. } | StoreError::Encode(_)) => exit::INTERNAL,
@@ -254,7 +298,10 @@ impl Error {
             | E::UnknownProvider { .. }
             | E::MissingClientId { .. }
             | E::HttpSetup { .. }
-            | E::Rebind(_) => exit::CONFIG,
+            | E::Rebind(_)
+            | E::NoGitHosts { .. }
+            | E::Git { .. }
+            | E::GitConfig(_) => exit::CONFIG,
             // The failure that needs the most from a person: a temporary
             // failure heals by itself; a rejected refresh token needs a
             // login; bad configuration or storage needs a fix.
@@ -271,8 +318,15 @@ impl Error {
                     _ => 1,
                 })
                 .unwrap_or(exit::INTERNAL),
+            // As a shell does: 127 for a command not found, 126 for one
+            // that cannot be run.
+            E::Exec { source, .. } if source.kind() == io::ErrorKind::NotFound => {
+                exit::COMMAND_NOT_FOUND
+            }
+            E::Exec { .. } => exit::CANNOT_EXECUTE,
             E::Output(_) | E::Internal { .. } => exit::INTERNAL,
             E::Interrupted => exit::INTERRUPTED,
+            E::Reported(inner) => inner.exit_code(),
         }
     }
 
@@ -365,6 +419,17 @@ impl Error {
                 id.login_command()
             ),
             E::Config { .. } => "fix the file and retry".into(),
+            E::NoGitHosts {
+                provider,
+                config_path,
+            } => format!(
+                "name them in {}, e.g.\n\n[providers.{provider}]\ngit_hosts = [\"git.example.com\"]\n",
+                config_path.display()
+            ),
+            E::Git { .. } => "install git, or check that it is on PATH".into(),
+            E::GitConfig(_) => {
+                "check the global git config ($GIT_CONFIG_GLOBAL or ~/.gitconfig)".into()
+            }
             E::HttpSetup { source } => match source.as_ref() {
                 HttpError::Proxy { variable, .. } => {
                     format!("fix {variable}, or unset it to connect directly")
@@ -386,7 +451,15 @@ impl Error {
                 config_path.display()
             ),
             E::Incomplete { .. } => "see the messages above".into(),
-            E::Output(_) | E::Interrupted => return None,
+            E::CheckFailed { rejected, .. } if *rejected > 0 => {
+                "log in again to a rejected one with `credctl auth login PROVIDER`".into()
+            }
+            E::CheckFailed { .. } => "retry the check later".into(),
+            E::Exec { source, .. } if source.kind() == io::ErrorKind::NotFound => {
+                "check the command's name and PATH".into()
+            }
+            E::Exec { .. } => "check that the command is executable".into(),
+            E::Output(_) | E::Interrupted | E::Reported(_) => return None,
             E::Internal { .. } => "this is a bug in credctl, please report it".into(),
         })
     }

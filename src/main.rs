@@ -2,13 +2,18 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 use credctl::cli::Cli;
 use credctl::error::Error;
 use credctl::{commands, output, paths::Env};
 
 fn main() -> ExitCode {
     credctl::process::harden();
+    // A completion request from the shell (COMPLETE=bash credctl …) is
+    // answered here, and the process exits.
+    clap_complete::CompleteEnv::with_factory(Cli::command)
+        .var(credctl::commands::completions::COMPLETE_VAR)
+        .complete();
     let cli = Cli::parse();
     let result = Env::from_process().map_err(Error::from).and_then(|env| {
         output::init_logging(cli.verbose, env.log.as_deref());
@@ -17,7 +22,9 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            output::error(&error);
+            if !matches!(error, Error::Reported(_)) {
+                output::error(&error);
+            }
             ExitCode::from(error.exit_code())
         }
     }

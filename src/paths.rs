@@ -52,6 +52,8 @@ pub struct Env {
     pub ssl_cert_dir: Option<PathBuf>,
     /// The proxy variables, as curl reads them.
     pub proxies: ProxyVars,
+    /// `$KUBERNETES_EXEC_INFO`: what kubectl tells its exec plugins.
+    pub kubernetes_exec_info: Option<String>,
 }
 
 /// `https_proxy`, `http_proxy`, `all_proxy` and `no_proxy`, lower case
@@ -104,6 +106,7 @@ impl Env {
             no_proxy: either("no_proxy", "NO_PROXY"),
         };
         Ok(Env {
+            kubernetes_exec_info: non_empty("KUBERNETES_EXEC_INFO"),
             ssl_cert_file: non_empty("SSL_CERT_FILE").map(PathBuf::from),
             ssl_cert_dir: non_empty("SSL_CERT_DIR").map(PathBuf::from),
             proxies,

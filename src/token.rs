@@ -82,6 +82,10 @@ pub struct OAuthToken {
     /// files written before credctl recorded it; the first refresh adds it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub origin: Option<Box<Origin>>,
+    /// When a server rejected this access token (`git-credential erase`):
+    /// it is then treated as expired, and the next use refreshes it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rejected_at: Option<DateTime<Utc>>,
     /// Fields written by a newer credctl, kept on rewrite.
     #[serde(flatten)]
     pub unknown: Map<String, Value>,
@@ -98,6 +102,11 @@ pub struct Origin {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revocation_endpoint: Option<String>,
     pub client_id: String,
+    /// Where `auth status --check` asks (OpenID Connect userinfo, RFC 7662).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub userinfo_endpoint: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub introspection_endpoint: Option<String>,
     /// Fields written by a newer credctl, kept on rewrite.
     #[serde(flatten)]
     pub unknown: Map<String, Value>,
@@ -108,6 +117,9 @@ pub struct StaticToken {
     pub token: Secret<String>,
     pub expires_at: Option<DateTime<Utc>>,
     pub obtained_at: DateTime<Utc>,
+    /// When a server rejected it (`git-credential erase`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rejected_at: Option<DateTime<Utc>>,
     #[serde(flatten)]
     pub unknown: Map<String, Value>,
 }
@@ -215,7 +227,57 @@ impl Credential {
         }
     }
 
+    /// When a server rejected the access token, if one did.
+    pub fn rejected_at(&self) -> Option<DateTime<Utc>> {
+        match self {
+            Credential::OAuth(t) => t.rejected_at,
+            Credential::Static(t) => t.rejected_at,
+        }
+    }
+
+    /// Marks the access token as rejected by a server.
+    pub fn reject(&mut self, now: DateTime<Utc>) {
+        match self {
+            Credential::OAuth(t) => t.rejected_at = Some(now),
+            Credential::Static(t) => t.rejected_at = Some(now),
+        }
+    }
+
+    /// The token type for an `Authorization` header: `Bearer` however the
+    /// provider spelled it, another type as sent, `Bearer` for a static token.
+    pub fn token_type(&self) -> &str {
+        match self {
+            Credential::OAuth(t) if !t.token_type.eq_ignore_ascii_case("bearer") => &t.token_type,
+            _ => "Bearer",
+        }
+    }
+
+    /// Who the credential is, from the id_token that came with it.
+    pub fn identity(&self) -> Option<Identity> {
+        let Credential::OAuth(t) = self else {
+            return None;
+        };
+        let claims = t.id_token.as_ref()?.as_deref().map(jwt::claims).expose()?;
+        let text = |key: &str| {
+            claims
+                .get(key)
+                .and_then(Value::as_str)
+                .map(|v| crate::sanitize::text_max(v, 256))
+                .filter(|v| !v.is_empty())
+        };
+        let sub = text("sub")?;
+        let name = ["email", "preferred_username", "name"]
+            .into_iter()
+            .find_map(text)
+            .unwrap_or_else(|| sub.clone());
+        Some(Identity { sub, name })
+    }
+
     pub fn freshness(&self, now: DateTime<Utc>, min_valid: Option<TimeDelta>) -> Freshness {
+        // A token a server rejected is as good as expired.
+        if self.rejected_at().is_some() {
+            return Freshness::Expired;
+        }
         let Some(expires_at) = self.expires_at() else {
             return Freshness::Unknown;
         };
@@ -228,6 +290,14 @@ impl Credential {
             Freshness::Valid
         }
     }
+}
+
+/// Who a credential is, from the id_token's claims (sanitised): `sub`, and
+/// the first of `email`, `preferred_username` and `name`, else `sub`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Identity {
+    pub sub: String,
+    pub name: String,
 }
 
 /// What is kept beside the tokens, and survives logging in again.
@@ -376,6 +446,7 @@ mod tests {
             obtained_at: at(obtained),
             flow: None,
             origin: None,
+            rejected_at: None,
             unknown: Map::new(),
         })
     }

@@ -40,9 +40,15 @@ pub fn run(manager: &Manager, env: &Env, args: LoginArgs) -> Result<(), Error> {
         timeout: args.timeout,
     };
     let entry = manager.login(&args.provider, request, &terminal, &terminal)?;
+    let who = match entry.credential.identity() {
+        Some(identity) => format!(
+            "{} as {} (account {})",
+            entry.id.provider, identity.name, entry.id.account
+        ),
+        None => entry.id.to_string(),
+    };
     output::note(format_args!(
-        "Logged in to {}. The token {}; {}.",
-        entry.id,
+        "Logged in to {who}. The token {}; {}.",
         manager.expiry(&entry),
         if entry.credential.can_refresh() {
             "credctl will refresh it"

@@ -1,11 +1,16 @@
 //! One thin file per subcommand: parse, call one use-case of the manager,
 //! print what it returns. This module dispatches.
 
+pub mod completions;
+mod exec;
+mod git_credential;
 mod list;
 mod login;
 mod logout;
 mod providers;
 mod refresh;
+mod setup_git;
+mod status;
 mod terminal;
 mod token;
 
@@ -20,10 +25,16 @@ pub fn run(cli: Cli, env: Env) -> Result<(), Error> {
         Command::Auth(command) => match command {
             AuthCommand::Login(args) => login::run(&manager, &env, args),
             AuthCommand::List(args) => list::run(&manager, args),
-            AuthCommand::Token(args) => token::run(&manager, args),
+            AuthCommand::Token(args) => token::run(&manager, &env, args),
+            AuthCommand::Exec(args) => exec::run(&manager, args),
+            AuthCommand::Status(args) => status::run(&manager, args),
             AuthCommand::Refresh(args) => refresh::run(&manager, args),
             AuthCommand::Logout(args) => logout::run(&manager, args),
             AuthCommand::Providers(args) => providers::run(&manager, args),
+            AuthCommand::SetupGit(args) => setup_git::run(&manager, args),
         },
+        Command::GitCredential(args) => git_credential::run(&manager, args),
+        Command::Completions(args) => completions::completions(args),
+        Command::Man(_) => completions::man(),
     }
 }

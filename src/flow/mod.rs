@@ -6,6 +6,7 @@
 //! what `auth list` shows.
 
 pub mod auth_code;
+pub mod check;
 pub mod client_credentials;
 pub mod device;
 mod error;
@@ -81,6 +82,9 @@ pub struct Endpoints {
     pub token: Option<Url>,
     pub device_authorization: Option<Url>,
     pub revocation: Option<Url>,
+    /// OpenID Connect userinfo, and RFC 7662 introspection: for `auth status --check`.
+    pub userinfo: Option<Url>,
+    pub introspection: Option<Url>,
 }
 
 impl Endpoints {
@@ -91,6 +95,8 @@ impl Endpoints {
             token: self.token.or(other.token),
             device_authorization: self.device_authorization.or(other.device_authorization),
             revocation: self.revocation.or(other.revocation),
+            userinfo: self.userinfo.or(other.userinfo),
+            introspection: self.introspection.or(other.introspection),
         }
     }
 

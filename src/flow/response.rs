@@ -96,6 +96,7 @@ impl TokenResponse {
             obtained_at: now,
             flow: Some(flow),
             origin: None,
+            rejected_at: None,
             unknown: serde_json::Map::new(),
         })
     }

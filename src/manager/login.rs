@@ -49,6 +49,7 @@ impl Manager {
             expires_at: token.as_deref().map(jwt::expiry).expose(),
             token,
             obtained_at: now,
+            rejected_at: None,
             unknown: Default::default(),
         });
         let guard = self

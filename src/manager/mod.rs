@@ -8,10 +8,12 @@
 //! runtime) is set up only by a use-case that needs it, so the fast path of
 //! `auth token` never builds it.
 
+mod git;
 mod list;
 mod login;
 mod logout;
 mod refresh;
+mod status;
 mod token;
 
 use std::fmt;
@@ -19,9 +21,11 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 
+pub use git::{GitAnswer, GitHost, GitRequest};
 pub use list::{ListItem, ListedError, Listing, ProviderItem};
 pub use login::TOKEN_INPUT_MAX;
 pub use logout::Selection;
+pub use status::{Status, StatusItem};
 pub use token::{Issued, TokenWarning};
 
 use crate::error::Error;
@@ -194,6 +198,11 @@ impl Manager {
 
     pub fn now(&self) -> DateTime<Utc> {
         self.clock.now()
+    }
+
+    /// Every credential id in the store; none when it cannot be read (for completion).
+    pub fn stored_ids(&self) -> Vec<CredentialId> {
+        self.store.ids().unwrap_or_default()
     }
 
     /// Where the credentials live, for messages.

@@ -26,15 +26,18 @@ pub fn stdout(bytes: &[u8]) -> Result<(), Error> {
 }
 
 /// The token and a newline, in one write, and nothing else.
-pub fn token(token: Secret<&str>) -> Result<(), Error> {
+pub fn token<T: AsRef<str>>(token: Secret<T>) -> Result<(), Error> {
     // The stdout boundary: this is what `auth token` is for.
     let token = token.expose();
+    let token = token.as_ref();
     let mut line = Vec::with_capacity(token.len() + 1);
     line.extend_from_slice(token.as_bytes());
     line.push(b'\n');
     stdout(&line)
 }
 
+/// JSON on stdout, pretty, and a newline. It may hold the token, on purpose
+/// (`auth token --format json|k8s`).
 pub fn json<T: Serialize>(value: &T) -> Result<(), Error> {
     let mut bytes = serde_json::to_vec_pretty(value).map_err(|e| Error::Internal {
         what: "cannot encode JSON output",

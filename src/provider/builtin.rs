@@ -14,6 +14,10 @@ struct Template {
     token: &'static str,
     device_authorization: &'static str,
     revocation: Option<&'static str>,
+    /// OpenID Connect userinfo, for `auth status --check`.
+    userinfo: Option<&'static str>,
+    /// git hosts and the username git sends with the token.
+    git: Option<(&'static str, &'static str)>,
     scopes: &'static [&'static str],
     auth_params: &'static [(&'static str, &'static str)],
     register_url: &'static str,
@@ -29,6 +33,8 @@ const TEMPLATES: &[Template] = &[
         token: "https://github.com/login/oauth/access_token",
         device_authorization: "https://github.com/login/device/code",
         revocation: None,
+        userinfo: None,
+        git: Some(("github.com", "x-access-token")),
         scopes: &["read:user"],
         auth_params: &[],
         register_url: "https://github.com/settings/developers",
@@ -41,6 +47,8 @@ const TEMPLATES: &[Template] = &[
         token: "https://gitlab.com/oauth/token",
         device_authorization: "https://gitlab.com/oauth/authorize_device",
         revocation: Some("https://gitlab.com/oauth/revoke"),
+        userinfo: Some("https://gitlab.com/oauth/userinfo"),
+        git: Some(("gitlab.com", "oauth2")),
         scopes: &["openid", "read_user"],
         auth_params: &[],
         register_url: "https://gitlab.com/-/user_settings/applications",
@@ -54,6 +62,8 @@ const TEMPLATES: &[Template] = &[
         token: "https://oauth2.googleapis.com/token",
         device_authorization: "https://oauth2.googleapis.com/device/code",
         revocation: Some("https://oauth2.googleapis.com/revoke"),
+        userinfo: Some("https://openidconnect.googleapis.com/v1/userinfo"),
+        git: None,
         scopes: &["openid", "email"],
         auth_params: &[("access_type", "offline"), ("prompt", "consent")],
         register_url: "https://console.cloud.google.com/apis/credentials",
@@ -67,6 +77,8 @@ const TEMPLATES: &[Template] = &[
         token: "https://login.microsoftonline.com/common/oauth2/v2.0/token",
         device_authorization: "https://login.microsoftonline.com/common/oauth2/v2.0/devicecode",
         revocation: None,
+        userinfo: Some("https://graph.microsoft.com/oidc/userinfo"),
+        git: None,
         scopes: &["openid", "profile", "offline_access", "User.Read"],
         auth_params: &[],
         register_url: "https://entra.microsoft.com/#view/Microsoft_AAD_RegisteredApps/ApplicationsListBlade",
@@ -94,6 +106,8 @@ pub fn all() -> Vec<ProviderConfig> {
                     token: url(t.token),
                     device_authorization: url(t.device_authorization),
                     revocation: t.revocation.and_then(url),
+                    userinfo: t.userinfo.and_then(url),
+                    introspection: None,
                 },
                 redirect_uri: None,
                 auth_params: t
@@ -103,6 +117,9 @@ pub fn all() -> Vec<ProviderConfig> {
                     .collect(),
                 register_url: Some(t.register_url),
                 ca_file: None,
+                git_hosts: t.git.iter().map(|(host, _)| host.to_string()).collect(),
+                git_username: t.git.map(|(_, user)| user.to_string()),
+                git_account: None,
             })
         })
         .collect()

@@ -54,6 +54,13 @@ pub struct ProviderConfig {
     pub register_url: Option<&'static str>,
     /// Certificates to trust for this provider, besides the system's.
     pub ca_file: Option<std::path::PathBuf>,
+    /// The git hosts this provider's tokens are for, as git's credential
+    /// protocol names them (`github.com`, `git.example.com:8443`).
+    pub git_hosts: Vec<String>,
+    /// The username git sends with the token.
+    pub git_username: Option<String>,
+    /// The account git uses, instead of the usual rules.
+    pub git_account: Option<Name>,
 }
 
 impl ProviderConfig {

@@ -19,6 +19,8 @@ struct Metadata {
     token_endpoint: Option<String>,
     device_authorization_endpoint: Option<String>,
     revocation_endpoint: Option<String>,
+    userinfo_endpoint: Option<String>,
+    introspection_endpoint: Option<String>,
     #[serde(default)]
     authorization_response_iss_parameter_supported: bool,
 }
@@ -111,6 +113,8 @@ fn read(url: Url, issuer: &Issuer, meta: Metadata) -> Result<Discovered, FlowErr
                 meta.device_authorization_endpoint,
             )?,
             revocation: endpoint("revocation_endpoint", meta.revocation_endpoint)?,
+            userinfo: endpoint("userinfo_endpoint", meta.userinfo_endpoint)?,
+            introspection: endpoint("introspection_endpoint", meta.introspection_endpoint)?,
         },
         iss_in_callback: meta.authorization_response_iss_parameter_supported,
     })

@@ -29,6 +29,7 @@ pub use login::LoginRequest;
 pub use refresh::{REFRESH_TIMEOUT, RefreshMode, Refreshed};
 
 use crate::error::{Action, Error, Rebound};
+use crate::flow::check::{self, Verdict};
 use crate::flow::{ClientSettings, Endpoints, FlowError, Issuer, revoke};
 use crate::http::Http;
 use crate::name::CredentialId;
@@ -191,6 +192,8 @@ impl Provider {
             endpoints: Endpoints {
                 token: url(&origin.token_endpoint),
                 revocation: origin.revocation_endpoint.as_deref().and_then(url),
+                userinfo: origin.userinfo_endpoint.as_deref().and_then(url),
+                introspection: origin.introspection_endpoint.as_deref().and_then(url),
                 ..Endpoints::default()
             },
             issuer: origin.issuer.as_deref().and_then(|i| Issuer::parse(i).ok()),
@@ -271,6 +274,29 @@ impl Provider {
         Ok(true)
     }
 
+    /// Asks where the credential came from whether its access token is
+    /// still accepted: userinfo, else introspection. `Ok(None)` when no
+    /// endpoint for either is known.
+    pub async fn check(
+        &self,
+        id: &CredentialId,
+        credential: &Credential,
+    ) -> Result<Option<Verdict>, Error> {
+        let settings = self.settings_for(id, credential).await?;
+        let token = credential.access_token().as_deref();
+        let asked = match (
+            &settings.endpoints.userinfo,
+            &settings.endpoints.introspection,
+        ) {
+            (Some(url), _) => check::userinfo(&self.http, url, token).await,
+            (None, Some(url)) => check::introspect(&settings, &self.http, url, token).await,
+            (None, None) => return Ok(None),
+        };
+        asked
+            .map(Some)
+            .map_err(|e| self.failed(Action::Check, id, e))
+    }
+
     fn failed(&self, action: Action, id: &CredentialId, source: FlowError) -> Error {
         Error::Provider {
             action,
@@ -292,6 +318,12 @@ fn origin_of(settings: &ClientSettings) -> Option<Box<Origin>> {
         token_endpoint: settings.endpoints.token.as_ref()?.to_string(),
         revocation_endpoint: settings.endpoints.revocation.as_ref().map(Url::to_string),
         client_id: settings.client_id.clone(),
+        userinfo_endpoint: settings.endpoints.userinfo.as_ref().map(Url::to_string),
+        introspection_endpoint: settings
+            .endpoints
+            .introspection
+            .as_ref()
+            .map(Url::to_string),
         unknown: Default::default(),
     }))
 }

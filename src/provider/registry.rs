@@ -60,9 +60,14 @@ struct ProviderToml {
     token_url: Option<String>,
     device_authorization_url: Option<String>,
     revocation_url: Option<String>,
+    userinfo_url: Option<String>,
+    introspection_url: Option<String>,
     redirect_uri: Option<String>,
     auth_params: Option<BTreeMap<String, String>>,
     ca_file: Option<std::path::PathBuf>,
+    git_hosts: Option<Vec<String>>,
+    git_username: Option<String>,
+    git_account: Option<String>,
 }
 
 impl Registry {
@@ -175,6 +180,9 @@ fn merge(
         auth_params: Vec::new(),
         register_url: None,
         ca_file: None,
+        git_hosts: Vec::new(),
+        git_username: None,
+        git_account: None,
     });
     p.source = source;
     merge_urls(&mut p, &t)?;
@@ -205,6 +213,7 @@ fn merge(
     if t.ca_file.is_some() {
         p.ca_file = t.ca_file;
     }
+    merge_git(&mut p, t.git_hosts, t.git_username, t.git_account)?;
     check_flows(&p)?;
     Ok(p)
 }
@@ -232,10 +241,45 @@ fn merge_urls(p: &mut ProviderConfig, t: &ProviderToml) -> Result<(), String> {
         token: parse("token_url", &t.token_url)?,
         device_authorization: parse("device_authorization_url", &t.device_authorization_url)?,
         revocation: parse("revocation_url", &t.revocation_url)?,
+        userinfo: parse("userinfo_url", &t.userinfo_url)?,
+        introspection: parse("introspection_url", &t.introspection_url)?,
     };
     p.endpoints = explicit.or(std::mem::take(&mut p.endpoints));
     if let Some(redirect) = parse("redirect_uri", &t.redirect_uri)? {
         p.redirect_uri = Some(redirect);
+    }
+    Ok(())
+}
+
+/// The git settings: hosts as git's credential protocol names them, a
+/// username and an account that fit on one protocol line.
+fn merge_git(
+    p: &mut ProviderConfig,
+    hosts: Option<Vec<String>>,
+    username: Option<String>,
+    account: Option<String>,
+) -> Result<(), String> {
+    let one_line = |key: &str, value: &str| {
+        if value.is_empty() || value.chars().any(|c| c.is_control() || c.is_whitespace()) {
+            Err(format!(
+                "{key} = {value:?} must be one word, without spaces or control characters"
+            ))
+        } else {
+            Ok(())
+        }
+    };
+    if let Some(hosts) = hosts {
+        for host in &hosts {
+            one_line("git_hosts", host)?;
+        }
+        p.git_hosts = hosts;
+    }
+    if let Some(username) = username {
+        one_line("git_username", &username)?;
+        p.git_username = Some(username);
+    }
+    if let Some(account) = account {
+        p.git_account = Some(account.parse().map_err(|e| format!("git_account: {e}"))?);
     }
     Ok(())
 }

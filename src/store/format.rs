@@ -142,6 +142,7 @@ mod tests {
                 token: Secret::new("sk-secret-value".into()),
                 expires_at: None,
                 obtained_at: now,
+                rejected_at: None,
                 unknown: Map::new(),
             }),
             None,

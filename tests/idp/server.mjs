@@ -184,6 +184,9 @@ const configuration = {
     // token (only public callers are limited to their own), which we rely on.
     introspection: { enabled: true },
   },
+  // Put the claims of the granted scopes (email, name) in the id_token too,
+  // as Google and GitLab do; oidc-provider keeps them for userinfo by default.
+  conformIdTokenClaims: false,
   ttl: {
     AccessToken: accessTtl,
     ClientCredentials: accessTtl,

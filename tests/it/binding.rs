@@ -15,6 +15,8 @@ fn origin(token_endpoint: &str, client_id: &str, issuer: Option<&str>) -> Origin
         token_endpoint: token_endpoint.to_string(),
         revocation_endpoint: None,
         client_id: client_id.to_string(),
+        userinfo_endpoint: None,
+        introspection_endpoint: None,
         unknown: Default::default(),
     }
 }

@@ -40,6 +40,7 @@ fn a_replace_is_atomic_readers_never_see_a_torn_file() {
         token: credctl::secret::Secret::new("b".repeat(200_000)),
         expires_at: None,
         obtained_at: now(),
+        rejected_at: None,
         unknown: Default::default(),
     });
 

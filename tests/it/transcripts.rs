@@ -87,6 +87,50 @@ fn providers_table_and_json() {
     );
 }
 
+#[test]
+fn token_formats() {
+    let env = TestEnv::fixed_clock();
+    let mut token = oauth(
+        "at-FORMAT-TOKEN",
+        Some("rt-1"),
+        "2026-06-01T11:30:00Z",
+        Some("2026-06-01T12:30:00Z"),
+    );
+    token.token_type = "bearer".into(); // as some providers spell it
+    env.seed_oauth("acme", "default", token);
+    let n = Normalize::new(&env).secrets(&["at-FORMAT-TOKEN", "sk-FORMAT-TOKEN"]);
+    for format in ["raw", "header", "json", "k8s"] {
+        n.assert(
+            &format!("token_format_{format}"),
+            &output(&env, &["auth", "token", "acme", "--format", format]),
+        );
+    }
+    let mut v1beta1 = env.cmd();
+    v1beta1
+        .env(
+            "KUBERNETES_EXEC_INFO",
+            r#"{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1beta1","spec":{"interactive":false}}"#,
+        )
+        .args(["auth", "token", "acme", "--format", "k8s"]);
+    n.assert(
+        "token_format_k8s_v1beta1",
+        &v1beta1.output().expect("credctl runs"),
+    );
+    // kubectl reuses the credential until expirationTimestamp: the moment the
+    // token enters the 5-minute margin, not its expiry.
+    let k8s = stdout(
+        &env.run(&["auth", "token", "acme", "--format", "k8s"])
+            .success(),
+    );
+    let k8s: serde_json::Value = serde_json::from_str(&k8s).expect("json");
+    assert_eq!(k8s["status"]["expirationTimestamp"], "2026-06-01T12:25:00Z");
+    env.login_with_token("static", "default", "sk-FORMAT-TOKEN");
+    n.assert(
+        "token_format_header_static",
+        &output(&env, &["auth", "token", "static", "--format", "header"]),
+    );
+}
+
 // Exit 1: an unexpected failure, here a stdout that cannot be written.
 
 #[test]
@@ -260,6 +304,8 @@ fn exit_6_config_names_another_token_endpoint() {
         token_endpoint: "https://id.example/token".into(),
         revocation_endpoint: None,
         client_id: "cli".into(),
+        userinfo_endpoint: None,
+        introspection_endpoint: None,
         unknown: Default::default(),
     }));
     env.seed_oauth("acme", "default", token);
@@ -342,6 +388,11 @@ fn help_of_every_command() {
         ("help_auth_refresh", vec!["auth", "refresh", "--help"]),
         ("help_auth_logout", vec!["auth", "logout", "--help"]),
         ("help_auth_providers", vec!["auth", "providers", "--help"]),
+        ("help_auth_exec", vec!["auth", "exec", "--help"]),
+        ("help_auth_status", vec!["auth", "status", "--help"]),
+        ("help_auth_setup_git", vec!["auth", "setup-git", "--help"]),
+        ("help_git_credential", vec!["git-credential", "--help"]),
+        ("help_completions", vec!["completions", "--help"]),
     ] {
         n.assert(name, &output(&env, &args));
     }

@@ -338,6 +338,34 @@ impl Idp {
         body
     }
 
+    /// RFC 7009 revocation as the public client; `true` when accepted. It
+    /// ends the whole grant.
+    pub fn revoke(&self, token: &str) -> bool {
+        self.http
+            .post(self.url("/token/revocation"))
+            .form(&[("token", token), ("client_id", PUBLIC_CLIENT_ID)])
+            .send()
+            .expect("POST the revocation endpoint")
+            .status()
+            .is_success()
+    }
+
+    /// A check that a token is active at this server (introspection), for
+    /// the test servers that stand for APIs accepting its tokens.
+    pub fn introspector(&self) -> impl Fn(&str) -> bool + Send + Sync + 'static {
+        let http = self.http.clone();
+        let url = self.url("/token/introspection");
+        move |token: &str| {
+            http.post(&url)
+                .basic_auth(CONFIDENTIAL_CLIENT_ID, Some(CONFIDENTIAL_CLIENT_SECRET))
+                .form(&[("token", token)])
+                .send()
+                .ok()
+                .and_then(|r| r.json::<Value>().ok())
+                .is_some_and(|v| v["active"] == true)
+        }
+    }
+
     /// A refresh_token grant as the public client, straight to the token
     /// endpoint: (HTTP status, JSON body). With rotation on, presenting a
     /// rotated-out token gives (400, `invalid_grant`) and revokes the grant.

@@ -157,6 +157,7 @@ impl TestEnv {
                 token: Secret::new(token.to_string()),
                 expires_at: None,
                 obtained_at: at("2026-06-01T00:00:00Z"),
+                rejected_at: None,
                 unknown: Default::default(),
             }),
             None,
@@ -258,6 +259,7 @@ pub fn oauth(
         obtained_at: at(obtained),
         flow: None,
         origin: None,
+        rejected_at: None,
         unknown: Default::default(),
     }
 }
