@@ -1,5 +1,6 @@
 //! The command line: clap derive structs. The doc comment of each item is its help text.
 
+use std::ffi::OsString;
 use std::time::Duration;
 
 use clap::{ArgAction, Args, Parser, Subcommand};
@@ -30,6 +31,25 @@ pub enum Command {
     GitCredential(GitCredentialArgs),
     Completions(CompletionsArgs),
     Man(ManArgs),
+    /// `credctl login` and the like: answered with the command meant.
+    #[command(external_subcommand)]
+    Other(Vec<OsString>),
+}
+
+/// What every `--help` ends with.
+pub const FOOTER: &str = "\
+Files: $CREDCTL_HOME/config.toml (providers) and $CREDCTL_HOME/oauth/ (credentials);
+       CREDCTL_HOME defaults to ~/.app.
+Exit codes: 0 ok, 1 bug, 2 usage, 3 not logged in, 4 log in again, 5 temporary,
+            6 configuration, 7 local storage, 130 interrupted.
+More: `credctl man`, and README.md in credctl's repository.";
+
+/// The command line, with the footer on every command's help.
+pub fn command() -> clap::Command {
+    fn footer(cmd: clap::Command) -> clap::Command {
+        cmd.after_help(FOOTER).mut_subcommands(footer)
+    }
+    footer(<Cli as clap::CommandFactory>::command())
 }
 
 #[derive(Debug, Subcommand)]
@@ -48,12 +68,13 @@ pub enum AuthCommand {
 /// Sign in to a provider and store the credential
 ///
 /// Logging in again to an existing account replaces its tokens and keeps its
-/// metadata (creation time, refresh history).
+/// metadata (creation time, refresh history). Without a provider, a terminal
+/// offers a picker.
 #[derive(Debug, Args)]
 pub struct LoginArgs {
     /// Provider name: a built-in (github, gitlab, google, microsoft) or one from config.toml
     #[arg(add = providers())]
-    pub provider: Name,
+    pub provider: Option<Name>,
 
     /// Account name, to keep several credentials for one provider
     #[arg(long, default_value = "default", add = accounts())]
@@ -78,6 +99,14 @@ pub struct LoginArgs {
     /// Read a static token or API key from stdin instead of signing in (any provider name)
     #[arg(long)]
     pub with_token: bool,
+
+    /// The static token expires this long from now (e.g. 90d, 12h)
+    #[arg(long, value_parser = parse_duration, requires = "with_token", conflicts_with = "expires_at")]
+    pub expires_in: Option<Duration>,
+
+    /// The static token expires at this time (RFC 3339, or a date: 2027-01-31)
+    #[arg(long, value_parser = parse_time, requires = "with_token")]
+    pub expires_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// List stored credentials with their status and expiry (never uses the network)
@@ -237,6 +266,9 @@ pub struct ManArgs {}
 
 /// Refresh a credential now, whatever its expiry
 #[derive(Debug, Args)]
+#[command(
+    override_usage = "credctl auth refresh [OPTIONS] <PROVIDER>\n       credctl auth refresh --all"
+)]
 pub struct RefreshArgs {
     /// Provider to refresh
     #[arg(required_unless_present = "all", conflicts_with = "all", add = providers())]
@@ -253,6 +285,9 @@ pub struct RefreshArgs {
 
 /// Sign out: revoke at the provider (best effort), then delete locally
 #[derive(Debug, Args)]
+#[command(
+    override_usage = "credctl auth logout [OPTIONS] <PROVIDER>\n       credctl auth logout --all [PROVIDER] [--yes]"
+)]
 pub struct LogoutArgs {
     /// Provider to log out of (with --all: every account of it)
     #[arg(required_unless_present = "all", add = providers())]
@@ -269,6 +304,10 @@ pub struct LogoutArgs {
     /// Delete locally without revoking at the provider
     #[arg(long)]
     pub local_only: bool,
+
+    /// Do not ask before `--all` revokes and deletes (a terminal asks; a script never does)
+    #[arg(long, short = 'y')]
+    pub yes: bool,
 }
 
 /// List built-in and configured providers
@@ -305,6 +344,16 @@ fn parse_env_name(s: &str) -> Result<String, String> {
     }
 }
 
+/// RFC 3339, or a date (midnight UTC).
+fn parse_time(s: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
+        return Ok(t.with_timezone(&chrono::Utc));
+    }
+    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map(|d| d.and_time(chrono::NaiveTime::MIN).and_utc())
+        .map_err(|_| "use an RFC 3339 time (2027-01-31T12:00:00Z) or a date (2027-01-31)".into())
+}
+
 fn parse_duration(s: &str) -> Result<Duration, String> {
     let d = humantime::parse_duration(s).map_err(|e| format!("{e}; use e.g. 90s, 10m or 1h"))?;
     if d.is_zero() {
@@ -321,6 +370,7 @@ mod tests {
     #[test]
     fn the_command_line_is_consistent() {
         Cli::command().debug_assert();
+        command().debug_assert();
     }
 
     #[test]

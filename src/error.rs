@@ -68,6 +68,12 @@ pub enum Error {
     #[error(transparent)]
     Env(#[from] EnvError),
 
+    #[error("name a provider to sign in to; the known ones are:\n  {}", providers.join("\n  "))]
+    NoProvider { providers: Vec<String> },
+
+    #[error("`credctl {typed}` is not a command")]
+    DidYouMean { typed: String, meant: String },
+
     #[error(
         "{provider} does not support the {flow} flow; it supports: {}",
         join(supported)
@@ -90,6 +96,23 @@ pub enum Error {
         /// `expired 3h ago`.
         expiry: String,
         login: String,
+    },
+
+    #[error("the token of {id} {expiry} and could not be refreshed")]
+    NotRenewed {
+        id: CredentialId,
+        /// `expired 7s ago`.
+        expiry: String,
+        #[source]
+        source: Renewal,
+    },
+
+    #[error(
+        "the client_credentials flow needs a client_secret, and [providers.{provider}] has none"
+    )]
+    NeedsClientSecret {
+        provider: Name,
+        config_path: PathBuf,
     },
 
     #[error("{id} cannot be refreshed: the provider issued no refresh token")]
@@ -165,6 +188,8 @@ pub enum Error {
         provider: Name,
         config_path: PathBuf,
         register_url: Option<&'static str>,
+        /// What else the provider's clients need, for built-ins.
+        note: Option<&'static str>,
     },
 
     #[error(
@@ -208,6 +233,38 @@ pub enum Error {
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
     },
+}
+
+/// Why an expired token could not be renewed: what the provider (or the
+/// network) said, or a local reason.
+#[derive(Debug, thiserror::Error)]
+pub enum Renewal {
+    #[error("{source}")]
+    Provider {
+        config_path: PathBuf,
+        source: Box<FlowError>,
+    },
+    #[error(transparent)]
+    Local(Box<Error>),
+}
+
+impl Renewal {
+    /// The refresh's failure, without its "refresh of … failed" wrapper:
+    /// the message already says the token could not be refreshed.
+    pub fn of(error: Error) -> Renewal {
+        match error {
+            Error::Provider {
+                action: Action::Refresh,
+                config_path,
+                source,
+                ..
+            } => Renewal::Provider {
+                config_path,
+                source,
+            },
+            other => Renewal::Local(Box::new(other)),
+        }
+    }
 }
 
 /// A credential whose config now names another issuer, token endpoint or client.
@@ -278,17 +335,29 @@ impl Error {
             E::AmbiguousAccount { .. }
             | E::Input(_)
             | E::Env(_)
+            | E::NoProvider { .. }
+            | E::DidYouMean { .. }
             | E::FlowNotSupported { .. }
             | E::StaticToken { .. } => exit::USAGE,
             E::NotLoggedIn { .. } => exit::NOT_LOGGED_IN,
             E::Expired { .. } | E::NotRefreshable { .. } => exit::AUTH,
+            E::NotRenewed {
+                source: Renewal::Local(source),
+                ..
+            } => source.exit_code(),
+            E::NeedsClientSecret { .. } => exit::CONFIG,
             E::CheckFailed { rejected, .. } if *rejected > 0 => exit::AUTH,
             E::CheckFailed { .. } => exit::TEMPORARY,
             // Waiting for another process is a temporary condition.
             E::Store(StoreError::LockTimeout { .. }) => exit::TEMPORARY,
             E::Store(StoreError::WrongLock { .. } | StoreError::Encode(_)) => exit::INTERNAL,
             E::Store(_) | E::SaveRefreshed { .. } => exit::STORAGE,
-            E::Provider { source, .. } | E::Discovery { source, .. } => match source.category() {
+            E::Provider { source, .. }
+            | E::Discovery { source, .. }
+            | E::NotRenewed {
+                source: Renewal::Provider { source, .. },
+                ..
+            } => match source.category() {
                 Category::Transient | Category::InvalidResponse => exit::TEMPORARY,
                 Category::ReauthRequired => exit::AUTH,
                 Category::Configuration => exit::CONFIG,
@@ -337,6 +406,15 @@ impl Error {
                 Some(source.category())
             }
             Error::Expired { .. } | Error::NotRefreshable { .. } => Some(Category::ReauthRequired),
+            Error::NotRenewed {
+                source: Renewal::Provider { source, .. },
+                ..
+            } => Some(source.category()),
+            Error::NotRenewed {
+                source: Renewal::Local(source),
+                ..
+            } => source.category(),
+            Error::NeedsClientSecret { .. } => Some(Category::Configuration),
             Error::Config { .. }
             | Error::UnknownProvider { .. }
             | Error::MissingClientId { .. }
@@ -353,6 +431,8 @@ impl Error {
         Some(match self {
             E::AmbiguousAccount { .. } => "choose one with `--account NAME`".into(),
             E::Input(e) => e.hint()?,
+            E::NoProvider { .. } => "run `credctl auth login PROVIDER`".into(),
+            E::DidYouMean { meant, .. } => format!("did you mean `credctl {meant}`?"),
             E::Env(EnvError::NoHome) => {
                 "set CREDCTL_HOME to where credctl should keep its files".into()
             }
@@ -360,6 +440,26 @@ impl Error {
             E::FlowNotSupported { .. } => "choose one of those with `--flow`".into(),
             E::StaticToken { login, .. } => format!("store a new one with `{login}`"),
             E::NotLoggedIn { id } => format!("run `{}`", id.login_command()),
+            E::NotRenewed {
+                id,
+                source:
+                    Renewal::Provider {
+                        config_path,
+                        source,
+                    },
+                ..
+            } => provider_hint(source.category(), id, config_path),
+            E::NotRenewed {
+                source: Renewal::Local(source),
+                ..
+            } => source.hint()?,
+            E::NeedsClientSecret {
+                provider,
+                config_path,
+            } => format!(
+                "add to [providers.{provider}] in {} (and keep the file private: chmod 600):\n\nclient_secret = \"YOUR_CLIENT_SECRET\"\n",
+                config_path.display()
+            ),
             E::Expired { login, .. } | E::NotRefreshable { login, .. } => {
                 format!("run `{login}`")
             }
@@ -377,6 +477,13 @@ impl Error {
                 FlowError::Http(HttpError::Certificate { host, .. }) => {
                     certificate_hint(host, &id.provider, config_path)
                 }
+                FlowError::NoBrowserAnswer {
+                    suggest_device: true,
+                    ..
+                } => format!(
+                    "no browser could be opened here, or it is not where you are: sign in with `{} --flow device`, which works from a browser on any device",
+                    id.login_command()
+                ),
                 _ => provider_hint(source.category(), id, config_path),
             },
             E::Rebind(rebound) => format!(
@@ -443,12 +550,14 @@ impl Error {
                 provider,
                 config_path,
                 register_url,
+                note,
             } => format!(
-                "{}add to {}:\n\n[providers.{provider}]\nclient_id = \"YOUR_CLIENT_ID\"\n",
+                "{}add to {}:\n\n[providers.{provider}]\nclient_id = \"YOUR_CLIENT_ID\"\n{}",
                 register_url
                     .map(|u| format!("register an OAuth application at {u}, then "))
                     .unwrap_or_default(),
-                config_path.display()
+                config_path.display(),
+                note.map(|n| format!("\n{n}")).unwrap_or_default()
             ),
             E::Incomplete { .. } => "see the messages above".into(),
             E::CheckFailed { rejected, .. } if *rejected > 0 => {

@@ -2,19 +2,23 @@
 
 use std::process::ExitCode;
 
-use clap::{CommandFactory, Parser};
+use clap::{CommandFactory, FromArgMatches};
 use credctl::cli::Cli;
 use credctl::error::Error;
 use credctl::{commands, output, paths::Env};
 
 fn main() -> ExitCode {
     credctl::process::harden();
+    output::set_color(credctl::paths::color_wanted());
     // A completion request from the shell (COMPLETE=bash credctl …) is
     // answered here, and the process exits.
     clap_complete::CompleteEnv::with_factory(Cli::command)
         .var(credctl::commands::completions::COMPLETE_VAR)
         .complete();
-    let cli = Cli::parse();
+    let cli = match Cli::from_arg_matches(&credctl::cli::command().get_matches()) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
     let result = Env::from_process().map_err(Error::from).and_then(|env| {
         output::init_logging(cli.verbose, env.log.as_deref());
         commands::run(cli, env)

@@ -41,6 +41,11 @@ pub struct Env {
     pub now: Option<DateTime<Utc>>,
     /// A graphical session is available (`DISPLAY` or `WAYLAND_DISPLAY`, or macOS / Windows).
     pub has_display: bool,
+    /// `$BROWSER` is set: VS Code Remote, Codespaces, devcontainers and WSL
+    /// set it without a display, and a browser can be started through it.
+    pub has_browser_var: bool,
+    /// Colour for credctl's own `error:` and `warning:` (off with `NO_COLOR`).
+    pub color: bool,
     /// Running over SSH (`SSH_CONNECTION` or `SSH_TTY`).
     pub over_ssh: bool,
     /// `$CREDCTL_HTTP_TIMEOUT`: the bound on one HTTP request (default 30 s).
@@ -96,6 +101,8 @@ impl Env {
         let has_display = (cfg!(any(target_os = "macos", windows)) && !over_ssh)
             || non_empty("DISPLAY").is_some()
             || non_empty("WAYLAND_DISPLAY").is_some();
+        let has_browser_var = non_empty("BROWSER").is_some();
+        let color = color_wanted();
         let http_timeout = duration("CREDCTL_HTTP_TIMEOUT")?;
         let lock_timeout = duration("CREDCTL_LOCK_TIMEOUT")?;
         let either = |lower: &str, upper: &str| non_empty(lower).or_else(|| non_empty(upper));
@@ -114,6 +121,8 @@ impl Env {
             log: non_empty("CREDCTL_LOG"),
             now,
             has_display,
+            has_browser_var,
+            color,
             over_ssh,
             http_timeout,
             lock_timeout,
@@ -131,6 +140,12 @@ impl Env {
     pub fn clock(&self) -> Clock {
         Clock(self.now)
     }
+}
+
+/// Whether `NO_COLOR` (https://no-color.org) leaves colour on: read first
+/// thing, so that even an error about the environment honours it.
+pub fn color_wanted() -> bool {
+    non_empty("NO_COLOR").is_none()
 }
 
 /// The fixed clock of `$CREDCTL_NOW`, when test hooks are on; else none.

@@ -15,18 +15,22 @@ use crate::name::CredentialId;
 pub trait Progress {
     /// Another process has held the credential's lock for a while; we wait for it.
     fn waiting_for_lock(&self, id: &CredentialId);
+    /// A refresh is about to go over the network: a wait may follow.
+    fn refreshing(&self) {}
 }
 
 /// A sign-in's conversation with the person at the terminal.
 pub trait Interaction {
     /// The authorization URL, printed alone on its own line.
     fn authorization_url(&self, url: &Url, browser_opened: bool);
+    /// The browser flow waits for the browser to come back, at most `timeout`.
+    fn browser_waiting(&self, timeout: Duration);
     /// The device flow's verification URL and user code, each on its own line.
     fn device_code(&self, verification_url: &str, user_code: &str, expires_in: Duration);
     /// The device flow waits for approval; called again with a new interval on `slow_down`.
     fn device_waiting(&self, expires_in: Duration, interval: Duration);
-    /// The wait is over, whatever its outcome.
-    fn device_done(&self);
+    /// The wait (browser or device) is over, whatever its outcome.
+    fn wait_done(&self);
     /// A passing problem the flow recovers from.
     fn warn(&self, message: &str);
     /// Asks for the pasted code (the paste flow); the flow reads stdin.

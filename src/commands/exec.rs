@@ -18,7 +18,7 @@ pub fn run(manager: &Manager, args: ExecArgs) -> Result<(), Error> {
         &args.provider,
         args.account.as_ref(),
         args.min_valid.map(min_valid),
-        &Terminal::default(),
+        &Terminal,
     )?;
     if let Some(warning) = &issued.warning {
         output::warn(warning);

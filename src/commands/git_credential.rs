@@ -19,7 +19,7 @@ pub fn run(manager: &Manager, args: GitCredentialArgs) -> Result<(), Error> {
             source,
         })
     })?;
-    let terminal = Terminal::default();
+    let terminal = Terminal;
     match args.action {
         GitAction::Get => get(manager, &request, &terminal),
         GitAction::Erase => manager.git_erase(&request, &terminal),

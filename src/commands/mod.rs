@@ -36,5 +36,34 @@ pub fn run(cli: Cli, env: Env) -> Result<(), Error> {
         Command::GitCredential(args) => git_credential::run(&manager, args),
         Command::Completions(args) => completions::completions(args),
         Command::Man(_) => completions::man(),
+        Command::Other(words) => Err(did_you_mean(&words)),
+    }
+}
+
+/// `credctl login` and the like: the `auth` command meant, as a usage error.
+fn did_you_mean(words: &[std::ffi::OsString]) -> Error {
+    let typed: Vec<String> = words
+        .iter()
+        .map(|w| w.to_string_lossy().into_owned())
+        .collect();
+    let first = typed.first().map(String::as_str).unwrap_or_default();
+    let auth = [
+        "login",
+        "logout",
+        "token",
+        "list",
+        "status",
+        "refresh",
+        "exec",
+        "providers",
+    ];
+    let meant = if auth.contains(&first) {
+        format!("auth {}", typed.join(" "))
+    } else {
+        "--help".to_string()
+    };
+    Error::DidYouMean {
+        typed: crate::sanitize::text_max(&typed.join(" "), 200),
+        meant: crate::sanitize::text_max(&meant, 200),
     }
 }

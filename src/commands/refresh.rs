@@ -6,7 +6,8 @@ use crate::error::Error;
 use crate::manager::Manager;
 
 pub fn run(manager: &Manager, args: RefreshArgs) -> Result<(), Error> {
-    let terminal = Terminal::default();
+    crate::commands::terminal::arm_interrupt();
+    let terminal = Terminal;
     match &args.provider {
         Some(provider) => manager.refresh(provider, args.account.as_ref(), &terminal),
         None => manager.refresh_all(&terminal),

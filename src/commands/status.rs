@@ -8,6 +8,9 @@ use crate::output;
 use crate::timefmt;
 
 pub fn run(manager: &Manager, args: StatusArgs) -> Result<(), Error> {
+    if args.check {
+        crate::commands::terminal::arm_interrupt();
+    }
     let status = manager.status(args.provider.as_ref(), args.account.as_ref(), args.check)?;
     if args.json {
         output::json(&status.items)?;

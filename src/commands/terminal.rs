@@ -1,60 +1,173 @@
 //! The person at the terminal: the command layer's implementation of the
 //! `ui` traits and of the use-cases' reports, printed through `output`.
-//! Progress and prompts go to stderr; typed input comes from stdin.
+//! Progress and prompts go to stderr; typed input comes from the terminal.
+//!
+//! What always holds: Ctrl-C at any wait or prompt restores the terminal
+//! (echo back on, the cursor shown, the spinner line cleared), prints
+//! `interrupted` on a line of its own, and exits 130. The handler is armed
+//! by commands that may wait, never on the fast path of `auth token`.
 
-use std::sync::{Mutex, PoisonError};
+use std::io::{BufRead, Write};
+use std::sync::{Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 use url::Url;
 
-use crate::error::Error;
+use crate::error::{Error, InputError};
 use crate::manager::{Event, Report};
 use crate::name::CredentialId;
 use crate::output::{self, note};
+use crate::secret::Secret;
 use crate::timefmt::span_std;
 use crate::ui::{Interaction, Progress};
 
-#[derive(Default)]
-pub struct Terminal {
-    spinner: Mutex<Option<ProgressBar>>,
+/// The spinner on screen, if any: Ctrl-C clears it.
+static SPINNER: Mutex<Option<ProgressBar>> = Mutex::new(None);
+/// The terminal settings a hidden prompt changed: Ctrl-C restores them.
+static SAVED_TTY: Mutex<Option<(std::fs::File, rustix::termios::Termios)>> = Mutex::new(None);
+static ARMED: OnceLock<()> = OnceLock::new();
+
+/// From now on, Ctrl-C (SIGINT) restores the terminal, prints
+/// `interrupted` and exits 130, wherever the process is waiting.
+pub fn arm_interrupt() {
+    ARMED.get_or_init(|| {
+        let Ok(mut signals) = signal_hook::iterator::Signals::new([signal_hook::consts::SIGINT])
+        else {
+            return;
+        };
+        std::thread::spawn(move || {
+            if signals.forever().next().is_some() {
+                interrupted();
+            }
+        });
+    });
 }
 
-impl Terminal {
-    fn spinner(&self) -> std::sync::MutexGuard<'_, Option<ProgressBar>> {
-        self.spinner.lock().unwrap_or_else(PoisonError::into_inner)
+/// Undoes what is on screen, says so, and exits 130.
+pub fn interrupted() -> ! {
+    restore_tty();
+    if let Some(bar) = lock(&SPINNER).take() {
+        bar.finish_and_clear();
     }
+    if output::stderr_is_terminal() {
+        let _ = console::Term::stderr().show_cursor();
+    }
+    output::error(&Error::Interrupted);
+    std::process::exit(i32::from(crate::error::exit::INTERRUPTED));
+}
 
-    /// Prints a line without tearing the spinner.
-    fn line(&self, print: impl FnOnce()) {
-        match self.spinner().as_ref() {
-            Some(bar) => bar.suspend(print),
-            None => print(),
-        }
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn restore_tty() {
+    if let Some((tty, termios)) = lock(&SAVED_TTY).take() {
+        let _ = rustix::termios::tcsetattr(&tty, rustix::termios::OptionalActions::Now, &termios);
+        let _ = writeln!(&tty);
+    }
+}
+
+/// Reads one line from the terminal with echo off (a token), restoring the
+/// terminal afterwards — or, on Ctrl-C, in the interrupt handler.
+#[expect(
+    clippy::disallowed_methods,
+    reason = "/dev/tty is the terminal, not a file the store owns"
+)]
+pub fn read_hidden(prompt: &str) -> Result<Secret<String>, Error> {
+    let read_error = |source| InputError::TokenRead {
+        from: "the terminal",
+        source,
+    };
+    arm_interrupt();
+    let tty = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/tty")
+        .map_err(read_error)?;
+    let saved = rustix::termios::tcgetattr(&tty).map_err(|e| read_error(e.into()))?;
+    let mut quiet = saved.clone();
+    quiet.local_modes.remove(rustix::termios::LocalModes::ECHO);
+    let mut writer = &tty;
+    let _ = write!(writer, "{prompt}");
+    let _ = writer.flush();
+    *lock(&SAVED_TTY) = Some((tty.try_clone().map_err(read_error)?, saved));
+    rustix::termios::tcsetattr(&tty, rustix::termios::OptionalActions::Now, &quiet)
+        .map_err(|e| read_error(e.into()))?;
+    let mut line = String::new();
+    let read = std::io::BufReader::new(&tty).read_line(&mut line);
+    restore_tty();
+    read.map_err(read_error)?;
+    Ok(Secret::new(line))
+}
+
+/// Shows a spinner with `message`, and the time left until `deadline`.
+fn spin(message: &'static str, deadline: Instant) {
+    let left = move |_: &ProgressState, w: &mut dyn std::fmt::Write| {
+        let _ = w.write_str(&span_std(
+            deadline.saturating_duration_since(Instant::now()),
+        ));
+    };
+    let style = ProgressStyle::with_template(&format!("{{spinner}} {message}{{left}}"))
+        .unwrap_or_else(|_| ProgressStyle::default_spinner())
+        .with_key("left", left);
+    let mut spinner = lock(&SPINNER);
+    let bar = spinner
+        .get_or_insert_with(|| ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr()));
+    bar.set_style(style);
+    bar.enable_steady_tick(Duration::from_millis(120));
+}
+
+fn stop_spinner() {
+    if let Some(bar) = lock(&SPINNER).take() {
+        bar.finish_and_clear();
+    }
+}
+
+/// Prints a line without tearing the spinner.
+fn line(print: impl FnOnce()) {
+    let spinner = lock(&SPINNER).clone();
+    match spinner {
+        Some(bar) => bar.suspend(print),
+        None => print(),
+    }
+}
+
+#[derive(Default)]
+pub struct Terminal;
+
+impl Drop for Terminal {
+    fn drop(&mut self) {
+        stop_spinner();
     }
 }
 
 impl Progress for Terminal {
     fn waiting_for_lock(&self, id: &CredentialId) {
-        self.line(|| {
+        arm_interrupt();
+        line(|| {
             note(format_args!(
                 "waiting for another credctl process that is using {id}…"
             ))
         });
+    }
+
+    fn refreshing(&self) {
+        arm_interrupt();
     }
 }
 
 impl Report for Terminal {
     fn event(&self, event: Event) {
         if event.is_warning() {
-            self.line(|| output::warn(&event));
+            line(|| output::warn(&event));
         } else {
-            self.line(|| note(&event));
+            line(|| note(&event));
         }
     }
 
     fn failed(&self, error: &Error) {
-        self.line(|| output::error(error));
+        line(|| output::error(error));
     }
 }
 
@@ -67,6 +180,20 @@ impl Interaction for Terminal {
         }
         // Alone on its line, so that it can be copied or read by a script.
         note(url);
+    }
+
+    fn browser_waiting(&self, timeout: Duration) {
+        if output::stderr_is_terminal() {
+            spin(
+                "Waiting for the browser… Ctrl-C to cancel, gives up in ",
+                Instant::now() + timeout,
+            );
+        } else {
+            note(format_args!(
+                "Waiting for the browser (giving up in {})…",
+                span_std(timeout)
+            ));
+        }
     }
 
     fn device_code(&self, verification_url: &str, user_code: &str, expires_in: Duration) {
@@ -85,41 +212,26 @@ impl Interaction for Terminal {
     }
 
     fn device_waiting(&self, expires_in: Duration, interval: Duration) {
-        let deadline = Instant::now() + expires_in;
-        if !output::stderr_is_terminal() {
+        if output::stderr_is_terminal() {
+            spin(
+                "Waiting for approval… Ctrl-C to cancel, the code expires in ",
+                Instant::now() + expires_in,
+            );
+        } else {
             note(format_args!(
                 "Waiting for the sign-in to be approved (checking every {}s; the code expires in {})…",
                 interval.as_secs(),
                 span_std(expires_in)
             ));
-            return;
         }
-        let left = move |_: &ProgressState, w: &mut dyn std::fmt::Write| {
-            let _ = w.write_str(&span_std(
-                deadline.saturating_duration_since(Instant::now()),
-            ));
-        };
-        let style = ProgressStyle::with_template(
-            "{spinner} Waiting for approval… the code expires in {left}",
-        )
-        .unwrap_or_else(|_| ProgressStyle::default_spinner())
-        .with_key("left", left);
-        let mut spinner = self.spinner();
-        let bar = spinner.get_or_insert_with(|| {
-            ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr())
-        });
-        bar.set_style(style);
-        bar.enable_steady_tick(Duration::from_millis(120));
     }
 
-    fn device_done(&self) {
-        if let Some(bar) = self.spinner().take() {
-            bar.finish_and_clear();
-        }
+    fn wait_done(&self) {
+        stop_spinner();
     }
 
     fn warn(&self, message: &str) {
-        self.line(|| output::warn(message));
+        line(|| output::warn(message));
     }
 
     fn paste_prompt(&self, prompt: &str) {

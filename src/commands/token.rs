@@ -16,12 +16,7 @@ const K8S_V1BETA1: &str = "client.authentication.k8s.io/v1beta1";
 
 pub fn run(manager: &Manager, env: &Env, args: TokenArgs) -> Result<(), Error> {
     let min_valid = args.min_valid.map(min_valid);
-    let issued = manager.token(
-        &args.provider,
-        args.account.as_ref(),
-        min_valid,
-        &Terminal::default(),
-    )?;
+    let issued = manager.token(&args.provider, args.account.as_ref(), min_valid, &Terminal)?;
     if let Some(warning) = &issued.warning {
         output::warn(warning);
     }

@@ -154,12 +154,14 @@ impl Request<'_> {
         let opened = open_browser && webbrowser::open(start.as_str()).is_ok();
         // The person's own terminal may show the authorization URL itself.
         ui.authorization_url(&prepared.url, opened);
+        ui.browser_waiting(timeout);
         let wait = self.wait_for_code(&mut listener, &prepared.state, ui);
-        let (code, callback) = tokio::time::timeout(timeout, wait).await.map_err(|_| {
-            FlowError::NoBrowserAnswer {
-                waited: timeout,
-                redirect: configured.to_string(),
-            }
+        let waited = tokio::time::timeout(timeout, wait).await;
+        ui.wait_done();
+        let (code, callback) = waited.map_err(|_| FlowError::NoBrowserAnswer {
+            waited: timeout,
+            redirect: configured.to_string(),
+            suggest_device: !opened,
         })??;
         match self
             .exchange(http, code, prepared.verifier, &redirect)

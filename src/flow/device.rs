@@ -73,7 +73,7 @@ pub async fn run(
         ui,
     )
     .await;
-    ui.device_done();
+    ui.wait_done();
     outcome
 }
 

@@ -74,7 +74,13 @@ pub enum FlowError {
         "no answer from the browser within {}; if the provider showed an error page, check that {redirect} is a registered redirect URI of the client",
         humantime::format_duration(*waited)
     )]
-    NoBrowserAnswer { waited: Duration, redirect: String },
+    NoBrowserAnswer {
+        waited: Duration,
+        redirect: String,
+        /// No browser could be started, or the session is remote (SSH):
+        /// the device flow is the way in.
+        suggest_device: bool,
+    },
 
     #[error(
         "the callback came from issuer {got:?}, not {expected} (a mix-up attack or a misconfigured issuer); nothing was stored"

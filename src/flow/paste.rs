@@ -30,7 +30,9 @@ impl Request<'_> {
         let prepared = self.prepare(&redirect)?;
         let opened = open_browser && webbrowser::open(prepared.url.as_str()).is_ok();
         ui.authorization_url(&prepared.url, opened);
-        ui.paste_prompt("Paste the code, or the whole URL the browser was sent to:");
+        ui.paste_prompt(
+            "After you sign in, the browser lands on a page that may show an error: that is expected, nothing listens there.\nCopy the whole URL from the browser's address bar (or the code the page shows) and paste it here:",
+        );
         let line = read_stdin_line()
             .await
             .map_err(FlowError::PasteRead)?

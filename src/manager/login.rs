@@ -1,5 +1,7 @@
 //! `auth login`: a sign-in flow at the provider, or a static token from stdin.
 
+use chrono::{DateTime, Utc};
+
 use crate::error::{Error, InputError};
 use crate::jwt;
 use crate::manager::Manager;
@@ -14,8 +16,8 @@ pub const TOKEN_INPUT_MAX: usize = 64 * 1024;
 
 impl Manager {
     /// Runs the provider's sign-in flow and saves the credential. Ctrl-C
-    /// before the tokens arrive leaves the store untouched; the save itself
-    /// has no await point, so it cannot be cut in half.
+    /// before the tokens arrive leaves the store untouched; during the save,
+    /// the atomic replace leaves the old file or the new one.
     pub fn login(
         &self,
         provider: &crate::name::Name,
@@ -28,25 +30,25 @@ impl Manager {
             let provider = online
                 .provider(provider, crate::provider::Purpose::SignIn)
                 .await?;
-            tokio::select! {
-                entry = provider.login(request, ui, progress) => entry,
-                _ = tokio::signal::ctrl_c() => Err(Error::Interrupted),
-            }
+            provider.login(request, ui, progress).await
         })
     }
 
     /// Stores a static token or API key, as typed or piped in. Any provider
     /// name will do: a static token needs no endpoints.
+    /// `expires_at`: from `--expires-in` or `--expires-at`; else a JWT's
+    /// `exp`, else unknown.
     pub fn login_with_token(
         &self,
         id: CredentialId,
         input: Secret<String>,
+        expires_at: Option<DateTime<Utc>>,
         progress: &dyn Progress,
     ) -> Result<Entry, Error> {
         let token = one_token(input)?;
         let now = self.now();
         let credential = Credential::Static(StaticToken {
-            expires_at: token.as_deref().map(jwt::expiry).expose(),
+            expires_at: expires_at.or_else(|| token.as_deref().map(jwt::expiry).expose()),
             token,
             obtained_at: now,
             rejected_at: None,
@@ -64,14 +66,13 @@ impl Manager {
     }
 }
 
-/// The token in what was typed or piped: one trailing newline is dropped;
-/// anything else that is not part of a token is refused rather than stored.
+/// The token in what was typed or piped: whitespace and line breaks around
+/// it are dropped; inside it, they (and control characters) are refused
+/// rather than stored.
 fn one_token(input: Secret<String>) -> Result<Secret<String>, Error> {
     let checked = input.as_deref().map(|text| {
-        let token = text
-            .strip_suffix('\n')
-            .map(|t| t.strip_suffix('\r').unwrap_or(t))
-            .unwrap_or(text);
+        let start = text.len() - text.trim_start().len();
+        let token = text.trim();
         if token.is_empty() {
             return Err(InputError::NoToken);
         }
@@ -83,11 +84,8 @@ fn one_token(input: Secret<String>) -> Result<Secret<String>, Error> {
         if token.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err(InputError::TokenNotOneWord);
         }
-        Ok(token.len())
+        Ok(start..start + token.len())
     });
-    let len = checked.expose()?;
-    Ok(input.map(|mut text| {
-        text.truncate(len);
-        text
-    }))
+    let range = checked.expose()?;
+    Ok(input.map(|text| text[range].to_string()))
 }

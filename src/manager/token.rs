@@ -11,7 +11,7 @@
 use chrono::{DateTime, TimeDelta, Utc};
 use tracing::debug;
 
-use crate::error::{Error, StoreError};
+use crate::error::{Error, Renewal, StoreError};
 use crate::manager::Manager;
 use crate::name::{CredentialId, Name};
 use crate::provider::RefreshMode;
@@ -128,6 +128,7 @@ impl Manager {
         progress: &dyn Progress,
     ) -> Result<Entry, Error> {
         debug!("less than the margin is left: refreshing");
+        progress.refreshing();
         let record = |e: &Error| self.record_failure(&seen.id, e, progress);
         let online = self.online().inspect_err(record)?;
         online.runtime.block_on(async {
@@ -154,8 +155,26 @@ impl Manager {
             Error::Store(e) => !matches!(e, StoreError::LockTimeout { .. }),
             _ => false,
         };
-        if gone || expired(entry.credential.expires_at(), now) {
+        if gone {
             return Err(error);
+        }
+        // A token a server rejected is never handed out again.
+        let rejected = entry.credential.rejected_at().is_some();
+        if rejected || expired(entry.credential.expires_at(), now) {
+            // Lead with the point: the token is dead; then why it stays so.
+            let expiry = if rejected {
+                "was rejected by a server".to_string()
+            } else {
+                timefmt::expiry(now, entry.credential.expires_at())
+            };
+            return Err(match error {
+                e @ (Error::Expired { .. } | Error::NotRefreshable { .. }) => e,
+                source => Error::NotRenewed {
+                    id: entry.id.clone(),
+                    expiry,
+                    source: Renewal::of(source),
+                },
+            });
         }
         let warning = TokenWarning::RefreshFailed {
             id: entry.id.clone(),

@@ -9,6 +9,9 @@
 
 use std::fmt::Display;
 use std::io::{self, IsTerminal, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use anstyle::{AnsiColor, Style};
 
 use serde::Serialize;
 
@@ -69,18 +72,50 @@ fn render(rows: &[Vec<String>]) -> String {
     text
 }
 
+static COLOR: AtomicBool = AtomicBool::new(true);
+
+/// Whether credctl's own prefixes may be coloured (off with `NO_COLOR`);
+/// they are coloured only on a terminal anyway.
+pub fn set_color(enabled: bool) {
+    COLOR.store(enabled, Ordering::Relaxed);
+}
+
+/// `error:` or `warning:`, styled as clap styles its own on a terminal.
+fn prefix(word: &str, color: AnsiColor) -> String {
+    if COLOR.load(Ordering::Relaxed) && stderr_is_terminal() {
+        let style = Style::new().bold().fg_color(Some(color.into()));
+        format!("{style}{word}:{style:#}")
+    } else {
+        format!("{word}:")
+    }
+}
+
 /// A message for the person at the terminal.
 pub fn note(message: impl Display) {
     let _ = writeln!(io::stderr(), "{message}");
 }
 
 pub fn warn(message: impl Display) {
-    let _ = writeln!(io::stderr(), "warning: {message}");
+    let _ = writeln!(
+        io::stderr(),
+        "{} {message}",
+        prefix("warning", AnsiColor::Yellow)
+    );
 }
 
 /// An error with its causes on one line, and its hint on the next.
 pub fn error(error: &Error) {
-    let mut text = format!("error: {}", crate::error::chain(error));
+    // After Ctrl-C the terminal shows `^C`: start on a line of its own.
+    let fresh = if matches!(error, Error::Interrupted) && stderr_is_terminal() {
+        "\n"
+    } else {
+        ""
+    };
+    let mut text = format!(
+        "{fresh}{} {}",
+        prefix("error", AnsiColor::Red),
+        crate::error::chain(error)
+    );
     if let Some(hint) = error.hint() {
         text.push_str("\nhint: ");
         text.push_str(&hint);

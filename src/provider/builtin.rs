@@ -21,6 +21,8 @@ struct Template {
     scopes: &'static [&'static str],
     auth_params: &'static [(&'static str, &'static str)],
     register_url: &'static str,
+    /// What else its clients need, shown with the "no client_id" hint.
+    client_note: Option<&'static str>,
 }
 
 const TEMPLATES: &[Template] = &[
@@ -38,6 +40,7 @@ const TEMPLATES: &[Template] = &[
         scopes: &["read:user"],
         auth_params: &[],
         register_url: "https://github.com/settings/developers",
+        client_note: None,
     },
     // Access tokens live 2 hours; refresh tokens rotate.
     Template {
@@ -52,6 +55,7 @@ const TEMPLATES: &[Template] = &[
         scopes: &["openid", "read_user"],
         auth_params: &[],
         register_url: "https://gitlab.com/-/user_settings/applications",
+        client_note: None,
     },
     // A refresh token only with access_type=offline, and again after the
     // first consent only with prompt=consent.
@@ -67,6 +71,10 @@ const TEMPLATES: &[Template] = &[
         scopes: &["openid", "email"],
         auth_params: &[("access_type", "offline"), ("prompt", "consent")],
         register_url: "https://console.cloud.google.com/apis/credentials",
+        // Installed-app clients have a "secret" that is not secret.
+        client_note: Some(
+            "Google desktop clients also need their client_secret (for installed apps it is not secret): add client_secret = \"…\" there too, and chmod 600 the file.",
+        ),
     },
     // Tenant `common`; offline_access for a refresh token, which rotates on
     // every use. The issuer differs per tenant, so no `iss` check is possible.
@@ -82,6 +90,7 @@ const TEMPLATES: &[Template] = &[
         scopes: &["openid", "profile", "offline_access", "User.Read"],
         auth_params: &[],
         register_url: "https://entra.microsoft.com/#view/Microsoft_AAD_RegisteredApps/ApplicationsListBlade",
+        client_note: None,
     },
 ];
 
@@ -116,6 +125,7 @@ pub fn all() -> Vec<ProviderConfig> {
                     .map(|(k, v)| (k.to_string(), v.to_string()))
                     .collect(),
                 register_url: Some(t.register_url),
+                client_note: t.client_note,
                 ca_file: None,
                 git_hosts: t.git.iter().map(|(host, _)| host.to_string()).collect(),
                 git_username: t.git.map(|(_, user)| user.to_string()),

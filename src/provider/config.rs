@@ -52,6 +52,8 @@ pub struct ProviderConfig {
     pub auth_params: Vec<(String, String)>,
     /// Where to register a client, for the "no client_id" hint of built-ins.
     pub register_url: Option<&'static str>,
+    /// What else a built-in's clients need, for the same hint.
+    pub client_note: Option<&'static str>,
     /// Certificates to trust for this provider, besides the system's.
     pub ca_file: Option<std::path::PathBuf>,
     /// The git hosts this provider's tokens are for, as git's credential

@@ -27,6 +27,8 @@ pub struct LoginRequest {
     /// Start a browser (not with `--no-browser`, nor without a display).
     pub open_browser: bool,
     pub has_display: bool,
+    /// Over SSH: a browser started here is not where the person is.
+    pub remote: bool,
     /// How long the browser flow waits for the redirect.
     pub timeout: Duration,
 }
@@ -40,6 +42,12 @@ impl Provider {
         has_display: bool,
     ) -> Result<FlowKind, Error> {
         let supported = self.flows();
+        if asked == Some(FlowKind::ClientCredentials) && self.config.client_secret.is_none() {
+            return Err(Error::NeedsClientSecret {
+                provider: self.config.name.clone(),
+                config_path: self.config_path.clone(),
+            });
+        }
         if let Some(flow) = asked.or(self.config.flow) {
             return if supported.contains(&flow) {
                 Ok(flow)
@@ -140,7 +148,13 @@ impl Provider {
                 none(client_credentials::run(&settings, http, &scopes).await)
             }
         };
-        let (response, reply) = answer.map_err(|e| self.failed(Action::SignIn, &id, e))?;
+        let (response, reply) = answer.map_err(|mut e| {
+            // Over SSH, a browser started here is not where the person is.
+            if let FlowError::NoBrowserAnswer { suggest_device, .. } = &mut e {
+                *suggest_device |= request.remote;
+            }
+            self.failed(Action::SignIn, &id, e)
+        })?;
         // The browser hears what really happened, once it has happened.
         match self.save_signed_in(&id, response, &settings, &scopes, flow, progress) {
             Ok(entry) => {

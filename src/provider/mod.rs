@@ -136,6 +136,7 @@ impl Provider {
                 provider: self.config.name.clone(),
                 config_path: self.config_path.clone(),
                 register_url: self.config.register_url,
+                note: self.config.client_note,
             })
     }
 

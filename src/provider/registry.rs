@@ -179,6 +179,7 @@ fn merge(
         redirect_uri: None,
         auth_params: Vec::new(),
         register_url: None,
+        client_note: None,
         ca_file: None,
         git_hosts: Vec::new(),
         git_username: None,

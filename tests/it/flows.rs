@@ -243,7 +243,7 @@ fn paste_flow_takes_the_whole_redirect_url() {
     let url = running.line("authorization URL", is_authorize_url(&idp));
     // Nothing listens at the redirect: the person copies it from the address bar.
     let redirect = idp.authorize(&url, "carol");
-    running.line("paste prompt", |l| l.starts_with("Paste the code"));
+    running.line("paste prompt", |l| l.starts_with("Copy the whole URL"));
     running.type_line(&redirect);
     let done = running.finish(LOGIN_WAIT);
     assert_eq!(done.code, Some(0), "{}", done.stderr);

@@ -87,7 +87,8 @@ impl Default for IdpOptions {
 
 /// A running authorization server. Dropping it stops the node process.
 pub struct Idp {
-    child: Child,
+    /// The launcher; `None` for a server this helper did not start.
+    child: Option<Child>,
     /// Kept open: the launcher exits when its stdin closes.
     stdin: Option<ChildStdin>,
     issuer: String,
@@ -202,7 +203,7 @@ impl Idp {
             .build()
             .expect("build the reqwest client");
         let mut idp = Idp {
-            child,
+            child: Some(child),
             stdin,
             issuer: String::new(),
             port: 0,
@@ -229,6 +230,28 @@ impl Idp {
             .and_then(|p| u16::try_from(p).ok())
             .unwrap_or_else(|| panic!("launcher's first line has no port: {line}"));
         idp
+    }
+
+    /// The pages and endpoints of a server started elsewhere (plain http),
+    /// for driving its sign-in pages; dropping it stops nothing.
+    pub fn attach(issuer: &str) -> Idp {
+        Idp {
+            child: None,
+            stdin: None,
+            issuer: issuer.to_string(),
+            port: reqwest::Url::parse(issuer)
+                .ok()
+                .and_then(|u| u.port())
+                .unwrap_or(0),
+            ca: None,
+            http: Client::builder()
+                .no_proxy()
+                .timeout(HTTP_TIMEOUT)
+                .redirect(Policy::none())
+                .build()
+                .expect("build the reqwest client"),
+            stderr: Arc::new(Mutex::new(String::new())),
+        }
     }
 
     /// `http://127.0.0.1:<port>`, or `https://localhost:<port>` over TLS; no
@@ -546,8 +569,10 @@ impl Idp {
 impl Drop for Idp {
     fn drop(&mut self) {
         drop(self.stdin.take());
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        if let Some(child) = self.child.as_mut() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
 }
 

@@ -284,6 +284,7 @@ pub mod http1;
 pub mod kube_api;
 pub use cli::{Finished, Running};
 pub mod idp;
+pub mod pty;
 pub mod rotating;
 pub mod tls;
 pub mod transcript;
