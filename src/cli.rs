@@ -354,10 +354,16 @@ fn parse_time(s: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
         .map_err(|_| "use an RFC 3339 time (2027-01-31T12:00:00Z) or a date (2027-01-31)".into())
 }
 
+const MAX_DURATION: Duration = Duration::from_secs(36500 * 86400);
+
 fn parse_duration(s: &str) -> Result<Duration, String> {
     let d = humantime::parse_duration(s).map_err(|e| format!("{e}; use e.g. 90s, 10m or 1h"))?;
     if d.is_zero() {
         return Err("must be more than zero".into());
+    }
+    // Beyond this no token lives, and date arithmetic would overflow.
+    if d > MAX_DURATION {
+        return Err("must be at most 100 years (36500d)".into());
     }
     Ok(d)
 }
@@ -379,5 +385,7 @@ mod tests {
         assert_eq!(parse_duration("10m"), Ok(Duration::from_secs(600)));
         assert!(parse_duration("ten minutes").is_err());
         assert!(parse_duration("0s").is_err());
+        assert_eq!(parse_duration("36500d"), Ok(MAX_DURATION));
+        assert!(parse_duration("36501d").is_err());
     }
 }

@@ -199,6 +199,8 @@ pub enum Error {
     CheckFailed {
         rejected: usize,
         unchecked: usize,
+        /// A check could not be made because the config no longer matches.
+        misconfigured: bool,
         total: usize,
     },
 
@@ -302,6 +304,9 @@ pub enum InputError {
 
     #[error("the input holds spaces, line breaks or control characters, which no token has")]
     TokenNotOneWord,
+
+    #[error("the token holds characters other than printable ASCII, which RFC 6750 does not allow")]
+    TokenNotAscii,
 }
 
 /// What is wrong with `config.toml`.
@@ -346,6 +351,10 @@ impl Error {
                 ..
             } => source.exit_code(),
             E::NeedsClientSecret { .. } => exit::CONFIG,
+            E::CheckFailed {
+                misconfigured: true,
+                ..
+            } => exit::CONFIG,
             E::CheckFailed { rejected, .. } if *rejected > 0 => exit::AUTH,
             E::CheckFailed { .. } => exit::TEMPORARY,
             // Waiting for another process is a temporary condition.
@@ -560,6 +569,11 @@ impl Error {
                 note.map(|n| format!("\n{n}")).unwrap_or_default()
             ),
             E::Incomplete { .. } => "see the messages above".into(),
+            E::CheckFailed {
+                misconfigured: true,
+                ..
+            } => "fix the configuration named above, or log in again to bind the credential to it"
+                .into(),
             E::CheckFailed { rejected, .. } if *rejected > 0 => {
                 "log in again to a rejected one with `credctl auth login PROVIDER`".into()
             }
@@ -619,7 +633,8 @@ impl InputError {
             InputError::TokenRead { .. } => return None,
             InputError::TokenTooLarge { .. }
             | InputError::TokenNotText
-            | InputError::TokenNotOneWord => "pipe exactly one token to `--with-token`".into(),
+            | InputError::TokenNotOneWord
+            | InputError::TokenNotAscii => "pipe exactly one token to `--with-token`".into(),
             InputError::NoToken => {
                 "pipe the token in, e.g. `credctl auth login NAME --with-token < token.txt`".into()
             }

@@ -22,11 +22,6 @@ pub fn text_max(s: &str, max: usize) -> String {
     clip(&clean(s), max)
 }
 
-/// Whether `s` would pass [`text`] unchanged (apart from its length).
-pub fn is_clean(s: &str) -> bool {
-    !s.chars().any(|c| c.is_control() || is_format(c))
-}
-
 fn clean(s: &str) -> String {
     let mut out = String::with_capacity(s.len().min(MAX_CHARS * 4));
     for c in s.chars() {
@@ -86,7 +81,10 @@ mod tests {
     fn escape_sequences_bidi_and_zero_width_are_removed() {
         let hostile = "\x1b]0;pwned\x07ok\x1b[2J\r\nnext\u{202E}txt.exe\u{200B}\u{9b}31m";
         let clean = text(hostile);
-        assert!(is_clean(&clean), "{clean:?}");
+        assert!(
+            !clean.chars().any(|c| c.is_control() || is_format(c)),
+            "{clean:?}"
+        );
         assert_eq!(clean, "]0;pwned ok [2J  nexttxt.exe 31m");
     }
 

@@ -85,8 +85,8 @@ fn exec_credential(
     let c = &issued.entry.credential;
     let mut status = json!({ "token": c.access_token().as_deref().expose() });
     if let Some(at) = c.expires_at() {
-        let renew = at - c.margin(min_valid);
-        let shown = if renew > now { renew } else { at };
+        let renew = at.checked_sub_signed(c.margin(min_valid));
+        let shown = renew.filter(|renew| *renew > now).unwrap_or(at);
         status["expirationTimestamp"] = Value::from(rfc3339(shown));
     }
     json!({

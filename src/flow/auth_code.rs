@@ -149,9 +149,9 @@ impl Request<'_> {
         // The browser's argv holds only the start URL: `state` and the PKCE
         // challenge never reach another process's command line.
         let start = listener
-            .start_url(prepared.url.clone())
+            .start_url(prepared.url.clone(), &redirect)
             .map_err(FlowError::Listener)?;
-        let opened = open_browser && webbrowser::open(start.as_str()).is_ok();
+        let opened = open_browser && open(&start).await;
         // The person's own terminal may show the authorization URL itself.
         ui.authorization_url(&prepared.url, opened);
         ui.browser_waiting(timeout);
@@ -215,6 +215,20 @@ impl Request<'_> {
                 }
             }
         }
+    }
+}
+
+/// Starts the browser on `url`. A terminal browser (lynx, w3m) runs until it
+/// exits, so the start is not waited for longer than a moment: the listener
+/// must be serving meanwhile.
+async fn open(url: &Url) -> bool {
+    let url = url.to_string();
+    let started = tokio::task::spawn_blocking(move || webbrowser::open(&url).is_ok());
+    match tokio::time::timeout(Duration::from_secs(2), started).await {
+        Ok(Ok(opened)) => opened,
+        Ok(Err(_)) => false,
+        // Still running: a browser in this terminal.
+        Err(_) => true,
     }
 }
 

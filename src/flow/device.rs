@@ -60,7 +60,10 @@ pub async fn run(
         .token
         .as_ref()
         .ok_or(FlowError::MissingEndpoint("token"))?;
-    let interval = details.interval().max(Duration::from_secs(1));
+    // A provider's interval is a floor, but not one to wait past the code's life.
+    let interval = details
+        .interval()
+        .clamp(Duration::from_secs(1), MAX_INTERVAL);
     ui.device_waiting(lifetime, interval);
     let device_code = Secret::new(details.device_code().secret().as_str());
     let outcome = wait(
@@ -140,7 +143,7 @@ async fn wait(
 ) -> Result<TokenResponse, FlowError> {
     let deadline = Instant::now() + lifetime;
     loop {
-        tokio::time::sleep(interval).await;
+        tokio::time::sleep(interval.min(deadline.saturating_duration_since(Instant::now()))).await;
         if Instant::now() >= deadline {
             return Err(FlowError::DeviceExpired);
         }
@@ -170,7 +173,7 @@ async fn wait(
             Poll::Done(tokens) => return Ok(tokens),
             Poll::Pending => {}
             Poll::SlowDown => {
-                interval += SLOW_DOWN_STEP;
+                interval = (interval + SLOW_DOWN_STEP).min(MAX_INTERVAL);
                 ui.device_waiting(deadline.saturating_duration_since(Instant::now()), interval);
             }
         }

@@ -122,13 +122,16 @@ impl Listener {
         }
     }
 
-    /// Serves `location` at a new one-time start URL, which is returned.
-    pub fn start_url(&mut self, location: Url) -> io::Result<Url> {
+    /// Serves `location` at a new one-time start URL on `base` (the
+    /// redirect URI's scheme, host and port, so that the cookie it sets
+    /// comes back with the callback), which is returned.
+    pub fn start_url(&mut self, location: Url, base: &Url) -> io::Result<Url> {
         let port = self.port()?;
         let path = format!("/{}", random());
-        let mut url = Url::parse(&format!("http://127.0.0.1:{port}"))
-            .map_err(|e| io::Error::other(e.to_string()))?;
+        let mut url = base.clone();
         url.set_path(&path);
+        url.set_query(None);
+        url.set_fragment(None);
         self.start = Some(Start {
             path,
             location,
@@ -165,6 +168,18 @@ impl Listener {
                     continue;
                 }
             };
+            // Another user's connection is answered and closed at once,
+            // never holding one of the slots this user's browser needs.
+            if !from_this_user(&stream) {
+                tokio::spawn(async move {
+                    let mut stream = stream;
+                    let page =
+                        page_html(false, "Forbidden", "This sign-in belongs to another user.");
+                    let answer = respond(&mut stream, 403, &page, &[]);
+                    let _ = tokio::time::timeout(READ_TIMEOUT, answer).await;
+                });
+                continue;
+            }
             let Ok(permit) = self.pending.clone().try_acquire_owned() else {
                 // Too many connections at once: close this one.
                 drop(stream);
@@ -392,28 +407,29 @@ fn random() -> String {
     oauth2::CsrfToken::new_random().into_secret()
 }
 
-/// Whether the peer of `stream` is a socket of a process of this user. On
-/// Linux the owner is in `/proc/net/tcp{,6}`; where it cannot be read, the
-/// answer is yes and the other checks (cookie, state) stand alone.
+/// Whether the peer of `stream` is a socket of a process of this user,
+/// judged right after `accept`, while the peer is connected. On Linux the
+/// owner is in `/proc/net/tcp{,6}`. Where that table cannot be read at all
+/// the answer is yes, and the other checks (cookie, state) stand alone; a
+/// peer missing from a table that can be read is another user's (or gone).
 fn from_this_user(stream: &TcpStream) -> bool {
     let (Ok(local), Ok(peer)) = (stream.local_addr(), stream.peer_addr()) else {
-        return true;
+        return false;
     };
-    match peer_uid(local, peer) {
-        Some(uid) => uid == crate::store::private::euid(),
-        None => true,
-    }
-}
-
-/// The uid owning the socket at `peer` connected to `local`, from the kernel's table.
-fn peer_uid(local: SocketAddr, peer: SocketAddr) -> Option<u32> {
     let table = match peer {
         SocketAddr::V4(_) => "/proc/net/tcp",
         SocketAddr::V6(_) => "/proc/net/tcp6",
     };
-    let text = std::fs::read_to_string(table).ok()?;
+    match std::fs::read_to_string(table) {
+        Ok(text) => peer_uid(&text, local, peer) == Some(crate::store::private::euid()),
+        Err(_) => true,
+    }
+}
+
+/// The uid owning the socket at `peer` connected to `local`, in the kernel's table.
+fn peer_uid(table: &str, local: SocketAddr, peer: SocketAddr) -> Option<u32> {
     let (want_local, want_remote) = (proc_addr(peer), proc_addr(local));
-    text.lines().skip(1).find_map(|line| {
+    table.lines().skip(1).find_map(|line| {
         let fields: Vec<&str> = line.split_whitespace().collect();
         (fields.len() > 7 && fields[1] == want_local && fields[2] == want_remote)
             .then(|| fields[7].parse().ok())
@@ -465,8 +481,14 @@ mod tests {
             .await
             .expect("bind");
         let port = listener.port().expect("port");
+        let base: Url = format!("http://127.0.0.1:{port}/callback")
+            .parse()
+            .expect("url");
         let start = listener
-            .start_url("https://id.example/auth?state=s".parse().expect("url"))
+            .start_url(
+                "https://id.example/auth?state=s".parse().expect("url"),
+                &base,
+            )
             .expect("start");
         let path = start.path().to_string();
         let client = tokio::spawn(async move {

@@ -18,18 +18,19 @@ use crate::ui::Interaction;
 const MAX_LINE: u64 = 64 * 1024;
 
 impl Request<'_> {
-    /// Sends the person to the provider, reads the code or the redirect URL
-    /// from the terminal, checks it, exchanges it.
+    /// Shows the person the authorization URL, reads the code or the
+    /// redirect URL from the terminal, checks it, exchanges it. No browser
+    /// is started: the URL (with `state` and the PKCE challenge) would be in
+    /// its command line, readable by every user; it is printed on the
+    /// person's own terminal only.
     pub async fn paste(
         &self,
         http: &Http,
         ui: &dyn Interaction,
-        open_browser: bool,
     ) -> Result<TokenResponse, FlowError> {
         let redirect = self.redirect();
         let prepared = self.prepare(&redirect)?;
-        let opened = open_browser && webbrowser::open(prepared.url.as_str()).is_ok();
-        ui.authorization_url(&prepared.url, opened);
+        ui.authorization_url(&prepared.url, false);
         ui.paste_prompt(
             "After you sign in, the browser lands on a page that may show an error: that is expected, nothing listens there.\nCopy the whole URL from the browser's address bar (or the code the page shows) and paste it here:",
         );

@@ -137,6 +137,10 @@ pub enum HttpError {
 impl HttpError {
     pub fn category(&self) -> Category {
         match self {
+            // Not implemented, HTTP version not supported: no wait will help.
+            HttpError::Unavailable { status, .. } if matches!(status.as_u16(), 501 | 505) => {
+                Category::Configuration
+            }
             HttpError::Connect { .. }
             | HttpError::NoAnswer { .. }
             | HttpError::Closed { .. }

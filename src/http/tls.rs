@@ -61,7 +61,7 @@ fn ca_file(path: &Path) -> Result<Vec<reqwest::Certificate>, HttpError> {
         path: Some(path.to_path_buf()),
         problem,
     };
-    let pem = std::fs::read(path).map_err(|e| problem(e.to_string()))?;
+    let pem = crate::store::private::read_trusted(path).map_err(|e| problem(e.to_string()))?;
     let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| problem(e.to_string()))?;
     if certs.is_empty() {
         return Err(problem("it holds no PEM certificate".into()));

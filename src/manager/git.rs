@@ -119,7 +119,10 @@ impl Manager {
                 constant_time_eq(token.as_bytes(), password.as_deref().expose().as_bytes())
             })
         };
-        if !is_stored(self.store.load(&id)?.as_ref()) {
+        let stored = self.store.load(&id)?;
+        // A token that cannot be renewed stays as it is: marking it would
+        // only make every other user of it fail too.
+        if !is_stored(stored.as_ref()) || stored.is_some_and(|e| !e.credential.can_refresh()) {
             return Ok(());
         }
         let guard = self

@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use crate::error::{Category, Error};
 use crate::manager::Manager;
+use crate::token::LastError;
 
 /// One row of `auth list`; also its `--json` form. Holds no token.
 #[derive(Debug, Serialize)]
@@ -33,6 +34,16 @@ pub struct ListedError {
     pub category: Category,
     pub at: DateTime<Utc>,
     pub message: String,
+}
+
+impl From<&LastError> for ListedError {
+    fn from(e: &LastError) -> Self {
+        ListedError {
+            category: e.category,
+            at: e.at,
+            message: e.message.clone(),
+        }
+    }
 }
 
 /// Every readable credential, and the files that could not be read.
@@ -91,11 +102,7 @@ impl Manager {
                     updated_at: m.updated_at,
                     refresh_count: m.refresh_count,
                     last_refresh_at: m.last_refresh_at,
-                    last_error: last_error.as_ref().map(|e| ListedError {
-                        category: e.category,
-                        at: e.at,
-                        message: e.message.clone(),
-                    }),
+                    last_error: last_error.as_ref().map(ListedError::from),
                 }
             })
             .collect();

@@ -25,6 +25,8 @@ impl Manager {
         ui: &dyn Interaction,
         progress: &dyn Progress,
     ) -> Result<Entry, Error> {
+        // Refused before the provider spends a code on tokens that could not be kept.
+        self.store.check()?;
         let online = self.online()?;
         online.runtime.block_on(async {
             let provider = online
@@ -83,6 +85,10 @@ fn one_token(input: Secret<String>) -> Result<Secret<String>, Error> {
         }
         if token.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err(InputError::TokenNotOneWord);
+        }
+        // RFC 6750 §2.1, as for tokens from providers: it goes into headers.
+        if !token.bytes().all(|b| (0x21..=0x7e).contains(&b)) {
+            return Err(InputError::TokenNotAscii);
         }
         Ok(start..start + token.len())
     });

@@ -143,6 +143,8 @@ impl Revoker {
             return Ok(());
         }
         let providers = &mut self.providers;
+        // Where the revocation went, for a message about a timeout too.
+        let sent_to = std::cell::RefCell::new(None::<String>);
         let outcome = online.runtime.block_on(async {
             let revoke = async {
                 if !providers.contains_key(&id.provider) {
@@ -161,7 +163,10 @@ impl Revoker {
                     return Revocation::ProviderUnavailable;
                 };
                 let url = match provider.revocation_endpoint(id, credential).await {
-                    Ok(Some(url)) => url,
+                    Ok(Some(url)) => {
+                        *sent_to.borrow_mut() = Some(url.to_string());
+                        url
+                    }
                     Ok(None) => return Revocation::NoEndpoint,
                     Err(e @ Error::Rebind(_)) => return Revocation::Refused(e),
                     Err(error) => return Revocation::Failed { url: None, error },
@@ -177,7 +182,7 @@ impl Revoker {
             tokio::time::timeout(REFRESH_TIMEOUT, revoke)
                 .await
                 .unwrap_or_else(|_| Revocation::Failed {
-                    url: None,
+                    url: sent_to.borrow().clone(),
                     error: Error::Provider {
                         action: crate::error::Action::Revoke,
                         id: id.clone(),

@@ -35,6 +35,9 @@ pub struct StatusItem {
     /// With `--check`: `valid`, `rejected` or `unchecked`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub check: Option<&'static str>,
+    /// Why a check could not be made, when it is the configuration's fault.
+    #[serde(skip)]
+    pub check_problem: Option<crate::token::Category>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub check_reason: Option<String>,
 }
@@ -62,9 +65,11 @@ impl Status {
         if rejected + unchecked == 0 {
             return Ok(());
         }
+        let misconfigured = self.items.iter().any(|i| i.check_problem.is_some());
         Err(Error::CheckFailed {
             rejected,
             unchecked,
+            misconfigured,
             total: self.items.len(),
         })
     }
@@ -123,30 +128,41 @@ impl Manager {
             }
         };
         for (entry, item) in entries.iter().zip(items.iter_mut()) {
-            let (check, reason) =
-                if entry.credential.freshness(self.now(), None) == Freshness::Expired {
-                    (
+            let (check, reason) = if entry.credential.freshness(self.now(), None)
+                == Freshness::Expired
+            {
+                (
+                    "unchecked",
+                    Some(format!(
+                        "the token expired or was rejected; `credctl auth token {}` renews it",
+                        entry.id.cli_args()
+                    )),
+                )
+            } else if entry.credential.origin().is_none() {
+                (
                         "unchecked",
-                        Some(format!(
-                            "the token expired or was rejected; `credctl auth token {}` renews it",
-                            entry.id.cli_args()
-                        )),
+                        Some("it records no provider to ask (a static token, or one stored before credctl recorded origins)".into()),
                     )
-                } else {
-                    let verdict = online.runtime.block_on(async {
-                        let provider = online.provider(&entry.id.provider, Purpose::Bound).await?;
-                        provider.check(&entry.id, &entry.credential).await
-                    });
-                    match verdict {
-                        Ok(Some(Verdict::Valid)) => ("valid", None),
-                        Ok(Some(Verdict::Rejected(reason))) => ("rejected", Some(reason)),
-                        Ok(None) => (
-                            "unchecked",
-                            Some("no userinfo or introspection endpoint is known for it".into()),
-                        ),
-                        Err(e) => ("unchecked", Some(crate::error::chain(&e))),
+            } else {
+                let verdict = online.runtime.block_on(async {
+                    let provider = online.provider(&entry.id.provider, Purpose::Bound).await?;
+                    provider.check(&entry.id, &entry.credential).await
+                });
+                match verdict {
+                    Ok(Some(Verdict::Valid)) => ("valid", None),
+                    Ok(Some(Verdict::Rejected(reason))) => ("rejected", Some(reason)),
+                    Ok(None) => (
+                        "unchecked",
+                        Some("no userinfo or introspection endpoint is known for it".into()),
+                    ),
+                    Err(e) => {
+                        item.check_problem = e
+                            .category()
+                            .filter(|c| *c == crate::token::Category::Configuration);
+                        ("unchecked", Some(crate::error::chain(&e)))
                     }
-                };
+                }
+            };
             item.check = Some(check);
             item.check_reason = reason;
         }
@@ -175,13 +191,10 @@ fn item(
         expires_at: c.expires_at(),
         expires_in: c.expires_at().map(|at| (at - now).num_seconds()),
         last_refresh_at: entry.metadata.last_refresh_at,
-        last_error: last_error.map(|e| ListedError {
-            category: e.category,
-            at: e.at,
-            message: e.message.clone(),
-        }),
+        last_error: last_error.map(ListedError::from),
         refreshable: c.can_refresh(),
         check: None,
         check_reason: None,
+        check_problem: None,
     }
 }

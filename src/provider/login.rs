@@ -142,7 +142,7 @@ impl Provider {
                 code.browser(http, ui, request.open_browser, request.timeout)
                     .await
             }
-            FlowKind::Paste => none(code.paste(http, ui, request.open_browser).await),
+            FlowKind::Paste => none(code.paste(http, ui).await),
             FlowKind::Device => none(device::run(&settings, http, &scopes, ui).await),
             FlowKind::ClientCredentials => {
                 none(client_credentials::run(&settings, http, &scopes).await)

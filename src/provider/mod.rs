@@ -277,13 +277,17 @@ impl Provider {
 
     /// Asks where the credential came from whether its access token is
     /// still accepted: userinfo, else introspection. `Ok(None)` when no
-    /// endpoint for either is known.
+    /// endpoint for either is recorded — a static token, or a file written
+    /// before origins were: a token is never sent where it did not come from.
     pub async fn check(
         &self,
         id: &CredentialId,
         credential: &Credential,
     ) -> Result<Option<Verdict>, Error> {
-        let settings = self.settings_for(id, credential).await?;
+        let Some(origin) = credential.origin() else {
+            return Ok(None);
+        };
+        let settings = self.bound_settings(id, origin)?;
         let token = credential.access_token().as_deref();
         let asked = match (
             &settings.endpoints.userinfo,

@@ -17,7 +17,7 @@ use crate::error::{Action, Error};
 use crate::flow::{self, ClientSettings, FlowError, TokenResponse, client_credentials};
 use crate::provider::Provider;
 use crate::store::LockGuard;
-use crate::token::{Credential, Entry, FlowKind, Freshness, LastError, OAuthToken};
+use crate::token::{Category, Credential, Entry, FlowKind, Freshness, LastError, OAuthToken};
 use crate::ui::Progress;
 
 /// The bound on a whole refresh, retries included.
@@ -63,7 +63,9 @@ impl Provider {
         let settings = match self.settings_for(id, &current.credential).await {
             Ok(settings) => settings,
             Err(e) => {
-                self.record_error(&guard, &e);
+                if let Some(category) = e.category() {
+                    self.record(&guard, category, &e);
+                }
                 return Err(e);
             }
         };
@@ -76,7 +78,7 @@ impl Provider {
             Ok(token) => token,
             Err(e) => {
                 debug!(category = ?e.category(), "refresh failed");
-                self.record(&guard, &e);
+                self.record(&guard, e.category(), &e);
                 return Err(self.failed(Action::Refresh, id, e));
             }
         };
@@ -102,7 +104,7 @@ impl Provider {
             })?;
         debug!(expires_at = ?entry.credential.expires_at(), rotated, "refreshed");
         if let Some(e) = arrived_expired {
-            self.record(&guard, &e);
+            self.record(&guard, e.category(), &e);
             return Err(self.failed(Action::Refresh, id, e));
         }
         if let Err(e) = self.store.clear_error(&guard) {
@@ -159,26 +161,10 @@ impl Provider {
         })
     }
 
-    /// Records a failure that is not the provider's answer (a config that
-    /// no longer matches the credential), for `auth list`.
-    fn record_error(&self, guard: &LockGuard, error: &Error) {
-        let Some(category) = error.category() else {
-            return;
-        };
+    /// Records a failed refresh beside the credential, for `auth list`.
+    fn record(&self, guard: &LockGuard, category: Category, error: &dyn std::error::Error) {
         let record = LastError {
             category,
-            at: self.clock.now(),
-            message: crate::error::chain(error),
-        };
-        if let Err(store_error) = self.store.record_error(guard, &record) {
-            debug!(error = %store_error, "could not record the failure");
-        }
-    }
-
-    /// Records a failed refresh beside the credential, for `auth list`.
-    fn record(&self, guard: &LockGuard, error: &FlowError) {
-        let record = LastError {
-            category: error.category(),
             at: self.clock.now(),
             message: crate::error::chain(error),
         };

@@ -115,6 +115,12 @@ impl TokenStore {
         }
     }
 
+    /// Refuses, before any work that would end in a write, a store that is
+    /// not private enough (`$CREDCTL_HOME` and `oauth/`, when they exist).
+    pub fn check(&self) -> Result<(), StoreError> {
+        self.check_dir().map(|_| ())
+    }
+
     /// Creates the directory (and `$CREDCTL_HOME`) 0700 if missing.
     #[expect(
         clippy::disallowed_methods,

@@ -25,6 +25,9 @@ pub enum Kind {
     Secret,
     /// `config.toml`: others may read it unless it holds a client secret.
     Config { holds_secret: bool },
+    /// A certificate to trust (`ca_file`): yours or root's, and only its
+    /// owner may write it.
+    Trusted,
 }
 
 impl Kind {
@@ -33,6 +36,7 @@ impl Kind {
         match self {
             Kind::OAuthDir | Kind::Secret | Kind::Config { holds_secret: true } => 0o077,
             Kind::Home
+            | Kind::Trusted
             | Kind::Config {
                 holds_secret: false,
             } => 0o022,
@@ -67,7 +71,8 @@ pub fn euid() -> u32 {
 /// Refuses `path` unless it is owned by us and private enough for `kind`.
 pub fn check(path: &Path, meta: &Metadata, kind: Kind) -> Result<(), StoreError> {
     let you = euid();
-    if meta.uid() != you {
+    let root_may_own = kind == Kind::Trusted && meta.uid() == 0;
+    if meta.uid() != you && !root_may_own {
         return Err(StoreError::NotOwned {
             path: path.to_path_buf(),
             owner: meta.uid(),
@@ -102,8 +107,14 @@ impl ConfigText {
 }
 
 /// Reads `config.toml`; `Ok(None)` when there is none. It is refused if it
-/// is not ours or others can write it.
+/// is not ours or others can write it — and so is the directory it is in,
+/// `$CREDCTL_HOME`, which is judged first.
 pub fn read_config(path: &Path) -> Result<Option<ConfigText>, StoreError> {
+    if let Some(home) = path.parent()
+        && let Ok(meta) = std::fs::metadata(home)
+    {
+        check(home, &meta, Kind::Home)?;
+    }
     let mut file = match File::open(path) {
         Ok(file) => file,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
@@ -127,4 +138,18 @@ pub fn read_config(path: &Path) -> Result<Option<ConfigText>, StoreError> {
         path: path.to_path_buf(),
         meta,
     }))
+}
+
+/// Reads a certificate file to trust (`ca_file`), refused if someone other
+/// than you or root could have put a certificate authority in it.
+pub fn read_trusted(path: &Path) -> Result<Vec<u8>, StoreError> {
+    let mut file = File::open(path).map_err(|e| StoreError::io("open", path, e))?;
+    let meta = file
+        .metadata()
+        .map_err(|e| StoreError::io("read", path, e))?;
+    check(path, &meta, Kind::Trusted)?;
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes)
+        .map_err(|e| StoreError::io("read", path, e))?;
+    Ok(bytes)
 }

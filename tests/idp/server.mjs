@@ -158,7 +158,7 @@ const configuration = {
       grant_types: ['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code'],
       response_types: ['code'],
       // localhost and 127.0.0.1 are different registrations (RFC 8252 §7.3).
-      redirect_uris: ['http://127.0.0.1/callback', 'http://localhost/callback'],
+      redirect_uris: ['http://127.0.0.1/callback', 'http://localhost/callback', 'http://[::1]/callback'],
     },
     {
       // client_credentials, and the tests' own introspection calls. Basic and

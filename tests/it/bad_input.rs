@@ -149,3 +149,53 @@ fn config_cannot_override_the_protocol_parameters() {
         );
     }
 }
+
+#[test]
+fn durations_past_any_token_s_life_are_usage_errors_not_crashes() {
+    let env = TestEnv::new();
+    let a = env
+        .cmd()
+        .args([
+            "auth",
+            "login",
+            "acme",
+            "--with-token",
+            "--expires-in",
+            "99999999999d",
+        ])
+        .write_stdin("sk-1\n")
+        .assert()
+        .code(2);
+    assert!(stderr(&a).contains("at most 100 years"), "{}", stderr(&a));
+    nothing_stored(&env);
+    env.cmd()
+        .args([
+            "auth",
+            "login",
+            "acme",
+            "--with-token",
+            "--expires-in",
+            "36500d",
+        ])
+        .write_stdin("sk-1\n")
+        .assert()
+        .success();
+    env.run(&["auth", "token", "acme", "--min-valid", "9999999999999d"])
+        .code(2);
+    let a = env
+        .run(&[
+            "auth",
+            "token",
+            "acme",
+            "--format",
+            "k8s",
+            "--min-valid",
+            "36000d",
+        ])
+        .success();
+    assert!(
+        stdout(&a).contains("\"expirationTimestamp\""),
+        "{}",
+        stdout(&a)
+    );
+}

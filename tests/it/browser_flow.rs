@@ -131,15 +131,21 @@ fn running_out_of_file_descriptors_does_not_end_the_wait() {
     assert_eq!(done.code, Some(0), "{}", done.stderr);
 }
 
-#[test]
-fn a_localhost_redirect_holds_both_loopback_addresses() {
-    let idp = Idp::start();
+/// A config whose redirect goes to `redirect`.
+fn redirected(idp: &Idp, redirect: &str) -> TestEnv {
     let env = TestEnv::new();
     env.config(&format!(
-        "[providers.idp]\nissuer = \"{}\"\nclient_id = \"{}\"\nscopes = [\"openid\", \"offline_access\"]\nredirect_uri = \"http://localhost/callback\"\n",
+        "[providers.idp]\nissuer = \"{}\"\nclient_id = \"{}\"\nscopes = [\"openid\", \"offline_access\"]\nredirect_uri = \"{redirect}\"\n",
         idp.issuer(),
         idp::PUBLIC_CLIENT_ID
     ));
+    env
+}
+
+#[test]
+fn a_localhost_redirect_holds_both_loopback_addresses() {
+    let idp = Idp::start();
+    let env = redirected(&idp, "http://localhost/callback");
     let mut running = env.spawn(&["auth", "login", "idp", "--flow", "browser", "--no-browser"]);
     let url = running.line("authorization URL", is_authorize_url(&idp));
     let redirect = reqwest::Url::parse(&url)
@@ -162,4 +168,94 @@ fn a_localhost_redirect_holds_both_loopback_addresses() {
     assert_eq!(page.status(), 200);
     let done = running.finish(LOGIN_WAIT);
     assert_eq!(done.code, Some(0), "{}", done.stderr);
+}
+
+/// The start URL is on the redirect's own host, so that the cookie it sets
+/// comes back with the callback: `localhost` and `[::1]` redirects sign in
+/// through a browser too.
+#[test]
+fn the_start_url_is_on_the_redirect_s_host() {
+    let idp = Idp::start();
+    for (redirect, host) in [
+        ("http://localhost/callback", "localhost"),
+        ("http://[::1]/callback", "[::1]"),
+    ] {
+        let mut env = redirected(&idp, redirect);
+        let browser = FakeBrowser::install(&mut env, 1);
+        let running = env.spawn(&["auth", "login", "idp", "--flow", "browser"]);
+        let start = browser.url();
+        assert!(start.starts_with(&format!("http://{host}:")), "{start}");
+        let jar = CookieJar::new();
+        let authorization_url = jar.open(&start);
+        let callback = idp.authorize(&authorization_url, "hana");
+        assert_eq!(jar.get(&callback).status(), 200, "{redirect}");
+        let done = running.finish(LOGIN_WAIT);
+        assert_eq!(done.code, Some(0), "{redirect}: {}", done.stderr);
+    }
+}
+
+#[test]
+fn a_browser_that_runs_in_the_terminal_does_not_stall_the_sign_in() {
+    let idp = Idp::start();
+    let mut env = TestEnv::new();
+    env.config_for(&idp);
+    // Like lynx: records the URL, then runs (here: sleeps) until killed.
+    let record = env.root.path().join("argv");
+    let script = env.root.path().join("textbrowser");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\necho \"$1\" > '{}'\nexec sleep 60\n",
+            record.display()
+        ),
+    )
+    .expect("script");
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .expect("chmod");
+    env.set("BROWSER", &script.display().to_string());
+    let running = env.spawn(&[
+        "auth",
+        "login",
+        "idp",
+        "--flow",
+        "browser",
+        "--timeout",
+        "30s",
+    ]);
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while !std::fs::read_to_string(&record).is_ok_and(|t| t.starts_with("http")) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the browser never started"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let start = std::fs::read_to_string(&record)
+        .expect("url")
+        .trim()
+        .to_string();
+    let jar = CookieJar::new();
+    let callback = idp.authorize(&jar.open(&start), "ivan");
+    assert_eq!(jar.get(&callback).status(), 200);
+    let done = running.finish(LOGIN_WAIT);
+    assert_eq!(done.code, Some(0), "{}", done.stderr);
+}
+
+#[test]
+fn the_paste_flow_starts_no_browser() {
+    let idp = Idp::start();
+    let mut env = TestEnv::new();
+    env.config_for(&idp);
+    let browser = FakeBrowser::install(&mut env, 1);
+    let mut running = env.spawn_interactive(&["auth", "login", "idp", "--flow", "paste"]);
+    let url = running.line("authorization URL", is_authorize_url(&idp));
+    running.line("paste prompt", |l| l.contains("paste it here"));
+    running.type_line(&idp.authorize(&url, "jane"));
+    let done = running.finish(LOGIN_WAIT);
+    assert_eq!(done.code, Some(0), "{}", done.stderr);
+    assert!(
+        browser.argv().is_empty(),
+        "the authorization URL went into a browser's argv: {}",
+        browser.argv()
+    );
 }

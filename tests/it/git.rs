@@ -236,3 +236,29 @@ fn setup_git_is_idempotent_and_unset_removes_it() {
     let config = std::fs::read_to_string(s.env.git_config_path()).expect("gitconfig");
     assert!(!config.contains("git-credential"), "{config}");
 }
+
+#[test]
+fn an_erase_leaves_a_token_that_cannot_be_renewed_alone() {
+    // Git calls `erase` after any 401, including one for a repository the
+    // token was never meant for; a static token marked rejected would fail
+    // every other user of it, with nothing credctl could do to mend it.
+    let env = TestEnv::new();
+    env.config(
+        "[providers.apikey]\ntoken_url = \"http://127.0.0.1:9/token\"\nauthorization_url = \"http://127.0.0.1:9/auth\"\ngit_hosts = [\"127.0.0.1:9\"]\n",
+    );
+    env.login_with_token("apikey", "default", "sk-static");
+    let before = env.file_bytes("apikey", "default");
+    env.cmd()
+        .args(["git-credential", "erase"])
+        .write_stdin("protocol=http\nhost=127.0.0.1:9\npassword=sk-static\n\n")
+        .assert()
+        .success()
+        .stdout("");
+    assert_eq!(env.file_bytes("apikey", "default"), before);
+    env.cmd()
+        .args(["git-credential", "get"])
+        .write_stdin("protocol=http\nhost=127.0.0.1:9\n\n")
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("password=sk-static\n"));
+}

@@ -211,3 +211,37 @@ fn an_echoed_request_body_leaks_no_encoded_refresh_token() {
         assert!(text.contains("***"), "{what} shows the blank: {text}");
     }
 }
+
+#[test]
+fn a_device_interval_of_years_does_not_outlast_the_code() {
+    // RFC 8628 makes the interval a floor; a provider that sends 10^12 s
+    // must not park the terminal past the code's own two-second life.
+    let env = TestEnv::new();
+    let device = json!({
+        "device_code": "dc-1",
+        "user_code": "WDJB-MJHT",
+        "verification_uri": "http://127.0.0.1/activate",
+        "expires_in": 2,
+        "interval": 1_000_000_000_000u64,
+    });
+    let fake = device_provider(&env, device, oauth_pending());
+    let started = std::time::Instant::now();
+    let a = env
+        .cmd()
+        .args(["auth", "login", "acme", "--flow", "device"])
+        .timeout(Duration::from_secs(20))
+        .write_stdin("")
+        .assert()
+        .code(4);
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(stderr(&a).contains("expired"), "{}", stderr(&a));
+    assert!(fake.token_requests().len() <= 1);
+}
+
+fn oauth_pending() -> ResponseTemplate {
+    crate::common::fake::oauth_error(400, "authorization_pending", "waiting")
+}

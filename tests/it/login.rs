@@ -34,6 +34,20 @@ fn empty_and_oversized_input_is_refused_and_nothing_stored() {
         .write_stdin("two\ntokens\n")
         .assert()
         .code(2);
+    // It goes into Authorization headers: printable ASCII only (RFC 6750).
+    for token in ["s\u{e9}same", "sk-\u{202e}1", "sk\u{7f}1"] {
+        let a = env
+            .cmd()
+            .args(["auth", "login", "acme", "--with-token"])
+            .write_stdin(format!("{token}\n"))
+            .assert()
+            .code(2);
+        assert!(
+            stderr(&a).contains("printable ASCII") || stderr(&a).contains("control characters"),
+            "{token:?}: {}",
+            stderr(&a)
+        );
+    }
     assert!(!env.file("acme", "default").exists());
 }
 

@@ -181,3 +181,33 @@ fn files_are_created_0600_from_the_first_byte() {
     // The refresh's temporary file and lock, the login's temporary file and lock.
     assert!(created >= 4, "saw {created} creations:\n{text}");
 }
+
+#[test]
+fn a_login_into_a_store_others_can_reach_is_refused_before_anything_is_sent() {
+    // Tokens the provider hands out and credctl cannot keep are wasted at
+    // best; the store is judged before the first request.
+    let env = TestEnv::new();
+    let fake = Fake::start();
+    env.config(&format!(
+        "[providers.acme]\nclient_id = \"m\"\nclient_secret = \"s\"\ntoken_url = \"{}\"\nflow = \"client_credentials\"\n",
+        fake.token_url()
+    ));
+    fake.token_answers(tokens("at-machine", None, Some(3600)), None);
+    fs::create_dir_all(env.oauth_dir()).expect("oauth dir");
+    for (dir, mode) in [(env.oauth_dir(), 0o750), (env.home(), 0o770)] {
+        chmod(&dir, mode);
+        let a = env.run(&["auth", "login", "acme"]).code(7);
+        assert!(
+            stderr(&a).contains(&dir.display().to_string()),
+            "{}",
+            stderr(&a)
+        );
+        assert!(
+            fake.token_requests().is_empty(),
+            "{mode:o}: a grant was spent"
+        );
+        chmod(&dir, 0o700);
+    }
+    env.run(&["auth", "login", "acme"]).success();
+    assert_eq!(fake.token_requests().len(), 1);
+}

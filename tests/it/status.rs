@@ -106,3 +106,95 @@ fn without_an_id_token_the_identity_is_unknown() {
     );
     env.run(&["auth", "status", "nosuch"]).code(3);
 }
+
+#[test]
+fn a_check_against_a_changed_config_exits_6_and_sends_nothing() {
+    let idp = Idp::start();
+    let env = TestEnv::new();
+    env.config_for(&idp);
+    assert_eq!(browser_login(&env, &idp, "default").code, Some(0));
+    let token = access_token(&env.stored("idp", "default"));
+
+    // The config now names another issuer, one that would gladly answer.
+    let other = eager_issuer();
+    let uri = other.server.uri();
+    env.config(&format!(
+        "[providers.idp]\nissuer = \"{uri}\"\nclient_id = \"{}\"\n",
+        idp::PUBLIC_CLIENT_ID
+    ));
+    let a = env.run(&["auth", "status", "idp", "--check"]).code(6);
+    assert!(
+        stdout(&a).contains("check        unchecked"),
+        "{}",
+        stdout(&a)
+    );
+    assert!(
+        stderr(&a).contains("fix the configuration"),
+        "{}",
+        stderr(&a)
+    );
+    let seen = other.received();
+    assert!(
+        seen.iter().all(|r| !r.contains(&token)),
+        "the token went to the newly configured issuer: {seen:?}"
+    );
+}
+
+/// An issuer that would answer anything, discovery and userinfo alike.
+fn eager_issuer() -> crate::common::fake::Fake {
+    let fake = crate::common::fake::Fake::start();
+    let uri = fake.server.uri();
+    fake.mount(
+        wiremock::Mock::given(wiremock::matchers::any()).respond_with(
+            wiremock::ResponseTemplate::new(200).set_body_json(serde_json::json!({
+                "issuer": uri,
+                "token_endpoint": format!("{uri}/token"),
+                "userinfo_endpoint": format!("{uri}/userinfo"),
+                "sub": "alice",
+            })),
+        ),
+    );
+    fake
+}
+
+#[test]
+fn check_never_sends_a_token_where_it_did_not_come_from() {
+    // A credential stored before origins were recorded: whatever the config
+    // names now is not where it came from.
+    let env = TestEnv::fixed_clock();
+    let fake = eager_issuer();
+    env.config(&format!(
+        "[providers.acme]\nissuer = \"{}\"\nclient_id = \"cli\"\n",
+        fake.server.uri()
+    ));
+    env.seed_oauth(
+        "acme",
+        "default",
+        oauth(
+            "at-legacy",
+            Some("rt-legacy"),
+            "2026-06-01T11:30:00Z",
+            Some("2026-06-01T13:00:00Z"),
+        ),
+    );
+    let a = env.run(&["auth", "status", "acme", "--check"]).code(5);
+    assert!(
+        stdout(&a).contains("it records no provider to ask"),
+        "{}",
+        stdout(&a)
+    );
+    let seen = fake.received();
+    assert!(
+        seen.iter().all(|r| !r.contains("at-legacy")),
+        "the token was sent: {seen:?}"
+    );
+
+    // A static token has no provider to ask either.
+    env.login_with_token("apikey", "default", "sk-static");
+    let a = env.run(&["auth", "status", "apikey", "--check"]).code(5);
+    assert!(
+        stdout(&a).contains("it records no provider to ask"),
+        "{}",
+        stdout(&a)
+    );
+}

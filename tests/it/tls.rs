@@ -91,6 +91,26 @@ fn a_provider_ca_file_is_trusted_alongside_the_system_store() {
         idp::CONFIDENTIAL_CLIENT_ID,
         idp::CONFIDENTIAL_CLIENT_SECRET,
     ));
+    // A CA file someone else could write is someone else's CA: refused,
+    // naming the file, before anything is sent.
+    let pem = env.home().join("corp-ca.pem");
+    let chmod = |mode| {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&pem, std::fs::Permissions::from_mode(mode)).expect("chmod");
+    };
+    chmod(0o666);
+    let a = env.run(&["auth", "login", "machine"]).code(6);
+    let err = stderr(&a);
+    assert!(err.contains(&pem.display().to_string()), "{err}");
+    assert!(err.contains("writable by other users"), "{err}");
+    assert_eq!(idp.discovery_requests(), 0, "nothing was sent");
+    chmod(0o644);
+    if is_root() {
+        std::os::unix::fs::chown(&pem, Some(NOBODY), Some(NOBODY)).expect("chown");
+        let a = env.run(&["auth", "login", "machine"]).code(6);
+        assert!(stderr(&a).contains("owned by uid 65534"), "{}", stderr(&a));
+        std::os::unix::fs::chown(&pem, Some(0), Some(0)).expect("chown");
+    }
     env.run(&["auth", "login", "machine"]).success();
     let token = stdout(&env.run(&["auth", "token", "machine"]).success());
     assert_eq!(idp.introspect(token.trim_end())["active"], true);

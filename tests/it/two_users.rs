@@ -107,6 +107,53 @@ fn another_user_can_neither_read_nor_steer_a_browser_sign_in() {
 }
 
 #[test]
+fn another_user_can_neither_use_up_the_listener_nor_spend_the_start_url() {
+    if !is_root() {
+        return; // switching users needs root; CI runs the tests as root.
+    }
+    let idp = Idp::start();
+    let mut env = TestEnv::new();
+    env.config_for(&idp);
+    let browser = FakeBrowser::install(&mut env, 20);
+    let running = env.spawn(&["auth", "login", "idp", "--flow", "browser"]);
+    let start = browser.url();
+    let port = reqwest::Url::parse(&start)
+        .expect("url")
+        .port()
+        .expect("port");
+    // The other user fetches the start URL and resets at once, then holds
+    // 64 idle connections open while the real browser signs in.
+    let out = as_other_user(&format!(
+        "curl -s -o /dev/null -w '%{{http_code}}' '{start}'"
+    ));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "403");
+    let mut hog = Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "/usr/bin/python3", "-c"])
+        .env_clear()
+        .arg(format!(
+            "import socket, time\nsocks = [socket.create_connection(('127.0.0.1', {port})) for _ in range(64)]\nprint('held', flush=True)\ntime.sleep(15)"
+        ))
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("hog");
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(hog.stdout.as_mut().expect("stdout")),
+        &mut line,
+    )
+    .expect("held");
+    assert_eq!(line.trim(), "held");
+    let jar = CookieJar::new();
+    let authorization_url = jar.open(&start);
+    let callback = idp.authorize(&authorization_url, "alice");
+    assert_eq!(jar.get(&callback).status(), 200);
+    let done = running.finish(LOGIN_WAIT);
+    let _ = hog.kill();
+    let _ = hog.wait();
+    assert_eq!(done.code, Some(0), "{}", done.stderr);
+}
+
+#[test]
 fn a_process_holding_secrets_is_not_dumpable_and_dumps_no_core() {
     if !is_root() {
         return; // the check needs a non-root credctl; CI runs the tests as root.

@@ -64,6 +64,29 @@ impl Fake {
             .collect()
     }
 
+    /// Every request received, as its head and body, for leak checks.
+    pub fn received(&self) -> Vec<String> {
+        self.runtime
+            .block_on(self.server.received_requests())
+            .unwrap_or_default()
+            .into_iter()
+            .map(|r| {
+                let headers: Vec<String> = r
+                    .headers
+                    .iter()
+                    .map(|(k, v)| format!("{k}: {v:?}"))
+                    .collect();
+                format!(
+                    "{} {}\n{}\n\n{}",
+                    r.method,
+                    r.url,
+                    headers.join("\n"),
+                    String::from_utf8_lossy(&r.body)
+                )
+            })
+            .collect()
+    }
+
     /// `[providers.acme]` with this server's token endpoint, public client `cli`.
     pub fn configure(&self, env: &TestEnv) {
         env.config(&format!(
