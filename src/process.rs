@@ -9,6 +9,51 @@ use std::sync::OnceLock;
 
 use tracing::debug;
 
+/// What Rust's runtime does before `main` that credctl needs, for a binary
+/// that starts at C's `main` (see src/main.rs):
+/// - a standard stream that was closed is opened on /dev/null, so that the
+///   first file credctl opens cannot become stdout or stderr and receive a
+///   token or a message meant for the terminal;
+/// - SIGPIPE is ignored: a reader that went away is an error (`EPIPE`) that
+///   credctl reports, not a silent death half-way through a write. Children
+///   get the default back, from std's `Command`.
+pub fn start() {
+    use rustix::event::{PollFd, PollFlags, poll};
+    use rustix::fd::BorrowedFd;
+    // SAFETY: 0, 1 and 2 are only polled, never read or closed; a closed one is reported as POLLNVAL.
+    #[expect(
+        unsafe_code,
+        reason = "polling the standard descriptors, which may be closed"
+    )]
+    let streams = [0, 1, 2].map(|fd| unsafe { BorrowedFd::borrow_raw(fd) });
+    let mut polled = streams
+        .each_ref()
+        .map(|fd| PollFd::new(fd, PollFlags::empty()));
+    if poll(&mut polled, Some(&rustix::time::Timespec::default())).is_ok() {
+        for p in &polled {
+            if p.revents().contains(PollFlags::NVAL) {
+                // Takes the lowest free descriptor: the closed one.
+                match rustix::fs::open(
+                    "/dev/null",
+                    rustix::fs::OFlags::RDWR,
+                    rustix::fs::Mode::empty(),
+                ) {
+                    Ok(fd) => std::mem::forget(fd),
+                    Err(_) => std::process::abort(),
+                }
+            }
+        }
+    }
+    #[expect(
+        unsafe_code,
+        reason = "setting a signal's disposition; std's runtime does the same"
+    )]
+    // SAFETY: SIG_IGN installs no handler; no other thread exists yet.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+    }
+}
+
 /// The core size limit the process started with, for the command `auth
 /// exec` runs.
 static CORE_LIMIT: OnceLock<rustix::process::Rlimit> = OnceLock::new();

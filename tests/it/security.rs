@@ -130,3 +130,26 @@ fn the_error_record_is_private_under_umask_000() {
     assert_eq!(out.status.code(), Some(4));
     assert_eq!(mode(&env.oauth_dir().join("acme@default.error")), 0o600);
 }
+
+#[test]
+fn closed_standard_streams_are_opened_on_dev_null() {
+    // Started with stdout and stderr closed, the first files credctl opens
+    // would get descriptors 1 and 2, and the token or a message would be
+    // written into them. Rust's runtime opens /dev/null in their place;
+    // credctl starts at C's main and must do it itself. The command that
+    // `auth exec` runs inherits what credctl had.
+    let env = TestEnv::new();
+    env.login_with_token("acme", "default", "sk-1");
+    let seen = env.root.path().join("fds");
+    let status = env
+        .sh(r#""$0" auth exec acme -- sh -c 'fds=$(readlink /proc/$$/fd/1 /proc/$$/fd/2); echo "$fds" > "$1"' sh "$1" >&- 2>&-"#)
+        .arg(&seen)
+        .stdin(std::process::Stdio::null())
+        .status()
+        .expect("sh");
+    assert!(status.success(), "{status}");
+    assert_eq!(
+        std::fs::read_to_string(&seen).expect("written"),
+        "/dev/null\n/dev/null\n"
+    );
+}
