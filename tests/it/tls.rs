@@ -6,7 +6,7 @@
 use chrono::TimeDelta;
 
 use crate::common::idp::{self, Idp, IdpOptions};
-use crate::common::tls::TestCa;
+use crate::common::tls::{self, TestCa};
 use crate::common::*;
 
 const REFRESH: &str = "refresh_token";
@@ -145,4 +145,54 @@ fn an_untrusted_certificate_is_a_configuration_error_naming_the_host() {
         .run(&["auth", "login", "idp", "--flow", "device"])
         .code(6);
     assert!(stderr(&a).contains("/nonexistent/ca.pem"), "{}", stderr(&a));
+}
+
+#[test]
+fn a_provider_name_resolves_through_etc_hosts_without_glibc_nss() {
+    // The binary is static; glibc's getaddrinfo would load NSS modules at run
+    // time. credctl resolves with reqwest's own resolver, which reads
+    // /etc/hosts itself: here an /etc/hosts and an nsswitch.conf of the
+    // test's own (in a private mount namespace), the latter naming an NSS
+    // module that does not exist, so getaddrinfo could resolve nothing.
+    if !is_root() {
+        return; // mount namespaces need root; CI runs the tests as root.
+    }
+    let ca = TestCa::new();
+    let idp = Idp::start_tls(&ca);
+    let env = TestEnv::new();
+    let etc = env.root.path().join("etc");
+    std::fs::create_dir_all(&etc).expect("etc");
+    std::fs::write(
+        etc.join("hosts"),
+        format!("127.0.0.1 localhost\n127.0.0.1 {}\n", tls::HOSTS_NAME),
+    )
+    .expect("hosts");
+    std::fs::write(etc.join("nsswitch.conf"), "hosts: credctl_no_such_module\n")
+        .expect("nsswitch.conf");
+    env.config(&format!(
+        "[providers.machine]\ntoken_url = \"https://{}:{}/token\"\nclient_id = \"{}\"\nclient_secret = \"{}\"\nscopes = [\"api:read\"]\nflow = \"client_credentials\"\nca_file = \"ca.pem\"\n",
+        tls::HOSTS_NAME,
+        idp.port(),
+        idp::CONFIDENTIAL_CLIENT_ID,
+        idp::CONFIDENTIAL_CLIENT_SECRET,
+    ));
+    std::fs::copy(ca.ca_pem_path(), env.home().join("ca.pem")).expect("ca");
+    let script = r#"mount --bind "$1/hosts" /etc/hosts && mount --bind "$1/nsswitch.conf" /etc/nsswitch.conf || exit 99
+        getent hosts idp.credctl.test && exit 98
+        exec "$0" auth login machine"#;
+    let out = env
+        .command("unshare")
+        .args(["--mount", "sh", "-c", script, BIN])
+        .arg(&etc)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("unshare");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let token = access_token(&env.stored("machine", "default"));
+    assert_eq!(idp.introspect(&token)["active"], true);
 }

@@ -111,3 +111,21 @@ fn a_closed_stdout_pipe_is_not_an_error() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn a_reader_that_went_away_is_not_a_crash() {
+    // `credctl auth token acme | head -c0`: the write fails with EPIPE, and
+    // credctl exits as it would have, not killed by SIGPIPE.
+    let env = TestEnv::new();
+    env.login_with_token("acme", "default", "sk-1");
+    let (reader, writer) = std::io::pipe().expect("pipe");
+    drop(reader);
+    let status = env
+        .command(BIN)
+        .args(["auth", "token", "acme"])
+        .stdin(std::process::Stdio::null())
+        .stdout(writer)
+        .status()
+        .expect("run");
+    assert_eq!(status.code(), Some(0), "{status}");
+}

@@ -12,8 +12,8 @@
 //!
 //! What always holds:
 //! - The server certificate has the subject alternative names DNS `localhost`,
-//!   IP `127.0.0.1` and IP `::1`, and nothing else; it verifies against
-//!   `ca.pem` for exactly those names.
+//!   DNS [`HOSTS_NAME`], IP `127.0.0.1` and IP `::1`, and nothing else; it
+//!   verifies against `ca.pem` for exactly those names.
 //! - Every `TestCa` has fresh keys and its own subject name, and is unrelated
 //!   to every other one: to test "untrusted certificate", trust a second
 //!   `TestCa::new()` (a client then fails with rustls' `UnknownIssuer`, as
@@ -34,8 +34,12 @@ use rcgen::{
 };
 use tempfile::TempDir;
 
+/// A name no resolver knows, for tests that put it in an /etc/hosts of
+/// their own (`.test` is reserved for testing, RFC 6761).
+pub const HOSTS_NAME: &str = "idp.credctl.test";
+
 /// The names the server certificate is valid for.
-pub const SERVER_NAMES: [&str; 3] = ["localhost", "127.0.0.1", "::1"];
+pub const SERVER_NAMES: [&str; 4] = ["localhost", HOSTS_NAME, "127.0.0.1", "::1"];
 
 /// A CA and one server certificate it signed, as files in a temporary
 /// directory. See the module documentation.
