@@ -60,13 +60,15 @@ fn render(rows: &[Vec<String>]) -> String {
     let widths: Vec<usize> = (0..columns)
         .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
         .collect();
-    let mut text = String::new();
+    let mut text = String::with_capacity(rows.len() * (widths.iter().sum::<usize>() + 2 * columns));
     for row in rows {
-        let mut line = String::new();
-        for (c, cell) in row.iter().enumerate() {
-            line.push_str(&format!("{cell:<width$}  ", width = widths[c]));
+        let start = text.len();
+        for (cell, width) in row.iter().zip(&widths) {
+            text.push_str(cell);
+            let pad = width - cell.chars().count() + 2;
+            text.extend(std::iter::repeat_n(' ', pad));
         }
-        text.push_str(line.trim_end());
+        text.truncate(text[start..].trim_end().len() + start);
         text.push('\n');
     }
     text

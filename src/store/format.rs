@@ -29,7 +29,6 @@ struct FileOut<'a> {
 
 #[derive(Deserialize)]
 struct FileIn {
-    #[allow(dead_code)] // checked before the full parse
     version: u64,
     provider: Name,
     account: Name,
@@ -72,20 +71,28 @@ pub fn decode(bytes: &[u8], path: &Path, id: &CredentialId) -> Result<Entry, Sto
     if bytes.is_empty() {
         return Err(corrupt("the file is empty (0 bytes)".into()));
     }
-    let version = serde_json::from_slice::<VersionOnly>(bytes)
-        .map_err(|e| corrupt(describe(&e)))?
-        .version;
-    if version > FORMAT_VERSION {
-        return Err(StoreError::FutureVersion {
+    let known = |version: u64| match version {
+        0 => Err(corrupt("format version 0 does not exist".into())),
+        v if v > FORMAT_VERSION => Err(StoreError::FutureVersion {
             path: path.to_path_buf(),
-            found: version,
+            found: v,
             supported: FORMAT_VERSION,
-        });
-    }
-    if version == 0 {
-        return Err(corrupt("format version 0 does not exist".into()));
-    }
-    let file: FileIn = serde_json::from_slice(bytes).map_err(|e| corrupt(describe(&e)))?;
+        }),
+        _ => Ok(()),
+    };
+    // One parse when the file is good; a second only to tell a newer
+    // format from a broken file.
+    let file: FileIn = match serde_json::from_slice(bytes) {
+        Ok(file) => file,
+        Err(e) => {
+            let version = serde_json::from_slice::<VersionOnly>(bytes)
+                .map_err(|e| corrupt(describe(&e)))?
+                .version;
+            known(version)?;
+            return Err(corrupt(describe(&e)));
+        }
+    };
+    known(file.version)?;
     if file.provider != id.provider || file.account != id.account {
         return Err(corrupt(format!(
             "it holds {}/{} but its name says {}/{}",
@@ -176,6 +183,20 @@ mod tests {
         let bytes = serde_json::to_vec(&value).expect("json");
         let err = decode(&bytes, Path::new("f.json"), &id()).expect_err("refused");
         assert!(matches!(err, StoreError::FutureVersion { found: 2, .. }));
+        // Also when the newer format no longer parses as this one.
+        value["credential"] = serde_json::json!({ "kind": "quantum" });
+        value.as_object_mut().expect("object").remove("metadata");
+        let bytes = serde_json::to_vec(&value).expect("json");
+        let err = decode(&bytes, Path::new("f.json"), &id()).expect_err("refused");
+        assert!(
+            matches!(err, StoreError::FutureVersion { found: 2, .. }),
+            "{err}"
+        );
+        // And a version 0 file is corrupt, whatever its shape.
+        value["version"] = Value::from(0);
+        let bytes = serde_json::to_vec(&value).expect("json");
+        let err = decode(&bytes, Path::new("f.json"), &id()).expect_err("refused");
+        assert!(err.to_string().contains("format version 0"), "{err}");
     }
 
     #[test]

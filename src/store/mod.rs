@@ -19,6 +19,7 @@ mod format;
 mod lock;
 pub mod private;
 
+use std::collections::HashSet;
 use std::fs::{self, DirBuilder, OpenOptions, Permissions};
 use std::io::{self, Read, Write};
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
@@ -144,6 +145,11 @@ impl TokenStore {
         if !self.check_dir()? {
             return Ok(None);
         }
+        self.load_checked(id)
+    }
+
+    /// [`Self::load`] once the directory has been checked.
+    fn load_checked(&self, id: &CredentialId) -> Result<Option<Entry>, StoreError> {
         let path = self.path_of(id);
         match read_private(&path, Some(id))? {
             Some(bytes) => format::decode(&bytes, &path, id).map(Some),
@@ -279,19 +285,29 @@ impl TokenStore {
 
     /// The ids of every credential file, sorted; names that are not ours are skipped.
     pub fn ids(&self) -> Result<Vec<CredentialId>, StoreError> {
+        Ok(self.scan()?.0)
+    }
+
+    /// Checks the directory and reads it once: the credential ids, sorted,
+    /// and those with an error record beside them.
+    fn scan(&self) -> Result<(Vec<CredentialId>, HashSet<CredentialId>), StoreError> {
+        let (mut ids, mut with_errors) = (Vec::new(), HashSet::new());
         if !self.check_dir()? {
-            return Ok(Vec::new());
+            return Ok((ids, with_errors));
         }
         let read_dir = fs::read_dir(&self.dir).map_err(|e| StoreError::io("list", &self.dir, e))?;
-        let mut ids = Vec::new();
         for dirent in read_dir {
             let dirent = dirent.map_err(|e| StoreError::io("list", &self.dir, e))?;
-            if let Some(id) = dirent.file_name().to_str().and_then(parse_file_name) {
+            let name = dirent.file_name();
+            let Some(name) = name.to_str() else { continue };
+            if let Some(id) = parse_file_name(name, ".json") {
                 ids.push(id);
+            } else if let Some(id) = parse_file_name(name, ".error") {
+                with_errors.insert(id);
             }
         }
         ids.sort();
-        Ok(ids)
+        Ok((ids, with_errors))
     }
 
     /// The accounts stored for one provider, sorted.
@@ -305,11 +321,21 @@ impl TokenStore {
     }
 
     /// Every readable credential; a file that cannot be read does not hide the others.
+    /// The directory is checked and read once, and an error record is
+    /// opened only where the listing shows one: four system calls a credential.
     pub fn list(&self) -> Result<Listing, StoreError> {
         let mut listing = Listing::default();
-        for id in self.ids()? {
-            match self.load(&id) {
-                Ok(Some(entry)) => match self.last_error(&id) {
+        let (ids, with_errors) = self.scan()?;
+        for id in ids {
+            let last_error = |id| {
+                if with_errors.contains(id) {
+                    self.last_error(id)
+                } else {
+                    Ok(None)
+                }
+            };
+            match self.load_checked(&id) {
+                Ok(Some(entry)) => match last_error(&id) {
                     Ok(last_error) => listing.entries.push((entry, last_error)),
                     Err(e) => listing.problems.push(e),
                 },
@@ -382,16 +408,18 @@ fn read_private(path: &Path, id: Option<&CredentialId>) -> Result<Option<Vec<u8>
             reason: format!("{} bytes, larger than any credential", meta.len()),
         });
     }
+    // Files are replaced by rename, never written in place: the size is the
+    // size, and reading exactly that many bytes spares a read to find the end.
     let mut bytes = Vec::with_capacity(meta.len() as usize);
     Read::by_ref(&mut file)
-        .take(MAX_FILE_BYTES)
+        .take(meta.len())
         .read_to_end(&mut bytes)
         .map_err(|e| StoreError::io("read", path, e))?;
     Ok(Some(bytes))
 }
 
-fn parse_file_name(file_name: &str) -> Option<CredentialId> {
-    let stem = file_name.strip_suffix(".json")?;
+fn parse_file_name(file_name: &str, suffix: &str) -> Option<CredentialId> {
+    let stem = file_name.strip_suffix(suffix)?;
     let (provider, account) = stem.split_once('@')?;
     Some(CredentialId::new(
         provider.parse().ok()?,

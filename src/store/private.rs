@@ -63,9 +63,10 @@ pub fn opened(path: &Path, action: &'static str, e: io::Error) -> StoreError {
     }
 }
 
-/// The effective uid of this process.
+/// The effective uid of this process (asked once: credctl never changes it).
 pub fn euid() -> u32 {
-    rustix::process::geteuid().as_raw()
+    static EUID: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+    *EUID.get_or_init(|| rustix::process::geteuid().as_raw())
 }
 
 /// Refuses `path` unless it is owned by us and private enough for `kind`.
