@@ -14,6 +14,7 @@ use serde_json::{Map, Value};
 use crate::jwt;
 use crate::name::CredentialId;
 use crate::secret::Secret;
+use crate::timefmt;
 
 /// The default refresh margin: refresh when less than this is left (capped at
 /// half of the token's whole lifetime, so short-lived tokens are not refreshed
@@ -73,7 +74,9 @@ pub struct OAuthToken {
     pub scopes: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id_token: Option<Secret<String>>,
+    #[serde(default, deserialize_with = "timefmt::stored_opt")]
     pub expires_at: Option<DateTime<Utc>>,
+    #[serde(deserialize_with = "timefmt::stored")]
     pub obtained_at: DateTime<Utc>,
     /// How the token was obtained; a client_credentials token is renewed by asking again.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -84,7 +87,11 @@ pub struct OAuthToken {
     pub origin: Option<Box<Origin>>,
     /// When a server rejected this access token (`git-credential erase`):
     /// it is then treated as expired, and the next use refreshes it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "timefmt::stored_opt"
+    )]
     pub rejected_at: Option<DateTime<Utc>>,
     /// Fields written by a newer credctl, kept on rewrite.
     #[serde(flatten)]
@@ -115,10 +122,16 @@ pub struct Origin {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct StaticToken {
     pub token: Secret<String>,
+    #[serde(default, deserialize_with = "timefmt::stored_opt")]
     pub expires_at: Option<DateTime<Utc>>,
+    #[serde(deserialize_with = "timefmt::stored")]
     pub obtained_at: DateTime<Utc>,
     /// When a server rejected it (`git-credential erase`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "timefmt::stored_opt"
+    )]
     pub rejected_at: Option<DateTime<Utc>>,
     #[serde(flatten)]
     pub unknown: Map<String, Value>,
@@ -303,11 +316,13 @@ pub struct Identity {
 /// What is kept beside the tokens, and survives logging in again.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Metadata {
+    #[serde(deserialize_with = "timefmt::stored")]
     pub created_at: DateTime<Utc>,
+    #[serde(deserialize_with = "timefmt::stored")]
     pub updated_at: DateTime<Utc>,
     #[serde(default)]
     pub refresh_count: u64,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "timefmt::stored_opt")]
     pub last_refresh_at: Option<DateTime<Utc>>,
     #[serde(flatten)]
     pub unknown: Map<String, Value>,
@@ -361,6 +376,7 @@ impl Category {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct LastError {
     pub category: Category,
+    #[serde(deserialize_with = "timefmt::stored")]
     pub at: DateTime<Utc>,
     pub message: String,
 }

@@ -36,6 +36,8 @@ use crate::name::{CredentialId, Name};
 use crate::token::{Credential, Entry, LastError};
 use private::Kind;
 
+/// From this many credentials, `list` reads them on several threads.
+const PARALLEL_FROM: usize = 64;
 /// A credential file larger than this is not one of ours.
 const MAX_FILE_BYTES: u64 = 1024 * 1024;
 /// How long a process waits for another to finish with a credential.
@@ -306,7 +308,7 @@ impl TokenStore {
                 with_errors.insert(id);
             }
         }
-        ids.sort();
+        ids.sort_unstable();
         Ok((ids, with_errors))
     }
 
@@ -322,24 +324,49 @@ impl TokenStore {
 
     /// Every readable credential; a file that cannot be read does not hide the others.
     /// The directory is checked and read once, and an error record is
-    /// opened only where the listing shows one: four system calls a credential.
+    /// opened only where the listing shows one: four system calls a
+    /// credential. Large stores are read on up to four threads (parsing is
+    /// most of the cost); the order stays that of the ids.
     pub fn list(&self) -> Result<Listing, StoreError> {
-        let mut listing = Listing::default();
         let (ids, with_errors) = self.scan()?;
-        for id in ids {
-            let last_error = |id| {
-                if with_errors.contains(id) {
-                    self.last_error(id)
-                } else {
-                    Ok(None)
-                }
+        let read_one =
+            |id: &CredentialId| -> Option<Result<(Entry, Option<LastError>), StoreError>> {
+                let entry = match self.load_checked(id) {
+                    Ok(Some(entry)) => entry,
+                    Ok(None) => return None, // deleted meanwhile
+                    Err(e) => return Some(Err(e)),
+                };
+                let last_error = match with_errors.contains(id) {
+                    true => self.last_error(id),
+                    false => Ok(None),
+                };
+                Some(last_error.map(|last_error| (entry, last_error)))
             };
-            match self.load_checked(&id) {
-                Ok(Some(entry)) => match last_error(&id) {
-                    Ok(last_error) => listing.entries.push((entry, last_error)),
-                    Err(e) => listing.problems.push(e),
-                },
-                Ok(None) => {} // deleted meanwhile
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
+        let read: Vec<_> = if ids.len() < PARALLEL_FROM || threads < 2 {
+            ids.iter().filter_map(read_one).collect()
+        } else {
+            std::thread::scope(|scope| {
+                let workers: Vec<_> = ids
+                    .chunks(ids.len().div_ceil(threads))
+                    .map(|chunk| {
+                        scope.spawn(|| chunk.iter().filter_map(read_one).collect::<Vec<_>>())
+                    })
+                    .collect();
+                workers
+                    .into_iter()
+                    .flat_map(|worker| {
+                        worker
+                            .join()
+                            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                    })
+                    .collect()
+            })
+        };
+        let mut listing = Listing::default();
+        for result in read {
+            match result {
+                Ok(pair) => listing.entries.push(pair),
                 Err(e) => listing.problems.push(e),
             }
         }

@@ -159,3 +159,45 @@ fn list_never_creates_the_store() {
     env.run(&["auth", "list"]).success();
     assert!(!env.home().exists());
 }
+
+#[test]
+fn a_large_store_is_listed_in_order_with_its_bad_files_named() {
+    // Past 64 credentials the files are read on several threads: the order
+    // and the reports must not depend on it.
+    let env = TestEnv::new();
+    for i in 0..150 {
+        env.seed_static(
+            &format!("p{}", i % 7),
+            &format!("a{i:03}"),
+            &format!("sk-{i}"),
+        );
+    }
+    let bad = [env.file("p0", "a000"), env.file("p6", "a146")];
+    for path in &bad {
+        std::fs::write(path, b"{").expect("corrupt");
+    }
+    let a = env.run(&["auth", "list", "--json"]).code(7);
+    let items: serde_json::Value = serde_json::from_slice(&a.get_output().stdout).expect("json");
+    let listed: Vec<(String, String)> = items
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|i| {
+            (
+                i["provider"].as_str().expect("p").into(),
+                i["account"].as_str().expect("a").into(),
+            )
+        })
+        .collect();
+    assert_eq!(listed.len(), 148);
+    let mut sorted = listed.clone();
+    sorted.sort();
+    assert_eq!(listed, sorted, "listed in order");
+    for path in &bad {
+        assert!(
+            stderr(&a).contains(&path.display().to_string()),
+            "{}",
+            stderr(&a)
+        );
+    }
+}
