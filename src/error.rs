@@ -457,7 +457,7 @@ impl Error {
                         source,
                     },
                 ..
-            } => provider_hint(source.category(), id, config_path),
+            } => provider_hint(source, id, config_path),
             E::NotRenewed {
                 source: Renewal::Local(source),
                 ..
@@ -493,7 +493,7 @@ impl Error {
                     "no browser could be opened here, or it is not where you are: sign in with `{} --flow device`, which works from a browser on any device",
                     id.login_command()
                 ),
-                _ => provider_hint(source.category(), id, config_path),
+                _ => provider_hint(source, id, config_path),
             },
             E::Rebind(rebound) => format!(
                 "if the new settings are right, run `{}` to sign in there; otherwise restore [providers.{}]",
@@ -509,6 +509,7 @@ impl Error {
                 FlowError::Http(HttpError::Certificate { host, .. }) => {
                     certificate_hint(host, provider, config_path)
                 }
+                FlowError::Http(HttpError::TrustStore { .. }) => TRUST_STORE_HINT.into(),
                 // OpenID Discovery §4.3: issuers compare as exact strings.
                 FlowError::DiscoveredIssuer { got, expected, .. }
                     if got.trim_end_matches('/') == expected.trim_end_matches('/') =>
@@ -550,7 +551,7 @@ impl Error {
                 HttpError::Proxy { variable, .. } => {
                     format!("fix {variable}, or unset it to connect directly")
                 }
-                _ => "check SSL_CERT_FILE and SSL_CERT_DIR, or the ca_file of the provider".into(),
+                _ => TRUST_STORE_HINT.into(),
             },
             E::UnknownProvider { name, .. } => format!(
                 "declare it there, for example:\n\n[providers.{name}]\nissuer = \"https://id.example.com\"\nclient_id = \"YOUR_CLIENT_ID\"\n\n(`credctl auth providers` lists the known ones)"
@@ -611,8 +612,16 @@ fn certificate_hint(host: &str, provider: &Name, config_path: &std::path::Path) 
     )
 }
 
-fn provider_hint(category: Category, id: &CredentialId, config_path: &std::path::Path) -> String {
-    match category {
+/// The trust store is loaded at the first request, so its failures come
+/// back from any exchange with a provider.
+const TRUST_STORE_HINT: &str =
+    "check SSL_CERT_FILE and SSL_CERT_DIR, or the ca_file of the provider";
+
+fn provider_hint(source: &FlowError, id: &CredentialId, config_path: &std::path::Path) -> String {
+    if let FlowError::Http(HttpError::TrustStore { .. }) = source {
+        return TRUST_STORE_HINT.into();
+    }
+    match source.category() {
         Category::Transient => "check the network or the provider's status, then retry".into(),
         Category::ReauthRequired => format!("run `{}`", id.login_command()),
         Category::Configuration => format!(

@@ -1,5 +1,5 @@
 //! The one HTTP client, built only by commands that use the network (never on
-//! the fast path of `auth token`).
+//! the fast path of `auth token`), and only at their first request.
 //!
 //! What always holds:
 //! - redirects are not followed; connect and overall timeouts are set; the
@@ -15,7 +15,7 @@ pub mod proxy;
 pub mod retry;
 pub mod tls;
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -46,7 +46,10 @@ pub struct HttpSettings {
 
 #[derive(Debug, Clone)]
 pub struct Http {
-    client: reqwest::Client,
+    /// Built at the first request: loading the trust store is most of the
+    /// cost of a client (about 5 ms), and of 64 processes that wait for one
+    /// refresh, 63 find the new token on disk and send nothing.
+    client: Arc<OnceLock<reqwest::Client>>,
     settings: HttpSettings,
     proxies: Proxies,
     retry: RetryPolicy,
@@ -67,12 +70,26 @@ enum Attempt {
 }
 
 impl Http {
+    /// Checks the proxy settings; the client itself is built on first use.
     pub fn new(settings: HttpSettings) -> Result<Http, HttpError> {
         let proxies = Proxies::from_vars(&settings.proxies)?;
+        Ok(Http {
+            client: Arc::default(),
+            settings,
+            proxies,
+            retry: RetryPolicy::default(),
+            server_date: Arc::default(),
+        })
+    }
+
+    fn client(&self) -> Result<&reqwest::Client, HttpError> {
+        if let Some(client) = self.client.get() {
+            return Ok(client);
+        }
         let mut builder = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(CONNECT_TIMEOUT.min(settings.timeout))
-            .timeout(settings.timeout)
+            .connect_timeout(CONNECT_TIMEOUT.min(self.settings.timeout))
+            .timeout(self.settings.timeout)
             .user_agent(concat!("credctl/", env!("CARGO_PKG_VERSION")))
             // A fresh connection per request: then "the connection never
             // opened" is exactly "the request was not sent", which is what
@@ -81,10 +98,10 @@ impl Http {
             .tls_built_in_root_certs(false)
             // Our proxy rules, not reqwest's: loopback never goes through one.
             .no_proxy();
-        for root in settings.trust.roots()? {
+        for root in self.settings.trust.roots()? {
             builder = builder.add_root_certificate(root);
         }
-        let chosen = proxies.clone();
+        let chosen = self.proxies.clone();
         builder = builder.proxy(reqwest::Proxy::custom(move |url| {
             chosen.for_url(url).cloned()
         }));
@@ -92,13 +109,7 @@ impl Http {
             url: String::new(),
             source: Cause::new(e),
         })?;
-        Ok(Http {
-            client,
-            settings,
-            proxies,
-            retry: RetryPolicy::default(),
-            server_date: Arc::default(),
-        })
+        Ok(self.client.get_or_init(|| client))
     }
 
     /// This client, trusting a provider's own `ca_file` too.
@@ -216,7 +227,7 @@ impl Http {
             url: url.to_string(),
             source: Cause::new(e),
         })?;
-        let e = match self.client.execute(req).await {
+        let e = match self.client()?.execute(req).await {
             Ok(response) => return Ok(Attempt::Answered(response)),
             Err(e) => e,
         };

@@ -56,8 +56,12 @@ pub async fn discover(http: &Http, issuer: &Issuer) -> Result<Discovered, FlowEr
     for url in candidates(issuer) {
         let (status, body) = match http.get_json(&url).await {
             Ok(answer) => answer,
-            // The other well-known URL is on the same host: no better.
-            Err(e @ crate::http::HttpError::Certificate { .. }) => return Err(e.into()),
+            // The other well-known URL is on the same host, or needs the
+            // same trust store: no better.
+            Err(
+                e @ (crate::http::HttpError::Certificate { .. }
+                | crate::http::HttpError::TrustStore { .. }),
+            ) => return Err(e.into()),
             Err(e) => {
                 transient &= e.category() == Category::Transient;
                 attempts.push(format!("{url}: {e}"));

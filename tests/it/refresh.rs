@@ -476,6 +476,37 @@ fn a_forced_refresh_that_waited_takes_the_result_of_the_process_it_waited_for() 
 }
 
 #[test]
+fn a_process_that_finds_the_token_renewed_loads_no_trust_store() {
+    // In a stampede, all processes but one wait for the lock and then find
+    // the new token on disk. They must not pay for an HTTP client (loading
+    // the trust store is most of it); an unreadable store shows whether
+    // one was built.
+    let (mut env, fake) = setup(EXPIRED);
+    env.set("SSL_CERT_FILE", "/nonexistent/ca.pem");
+    let store = env.store();
+    let held = store
+        .lock(&id("acme", "default"), &mut || {})
+        .expect("lock");
+    let mut running = env.spawn(&["auth", "token", "acme"]);
+    running.line("lock wait notice", |l| {
+        l.contains("waiting for another credctl process")
+    });
+    let mut theirs = stored(&env);
+    theirs.credential = credctl::token::Credential::OAuth(oauth(
+        "at-theirs",
+        Some("rt-theirs"),
+        "2026-06-01T12:00:00Z",
+        Some("2026-06-01T13:00:00Z"),
+    ));
+    store.save(&held, &theirs).expect("save");
+    drop(held);
+    let done = running.finish(Duration::from_secs(30));
+    assert_eq!(done.code, Some(0), "{}", done.stderr);
+    assert_eq!(done.stdout, "at-theirs\n");
+    assert!(fake.token_requests().is_empty(), "nothing was sent");
+}
+
+#[test]
 fn inside_the_margin_a_lock_timeout_still_prints_the_valid_token() {
     let (mut env, _fake) = setup(EXPIRING);
     env.set("CREDCTL_LOCK_TIMEOUT", "1s");

@@ -145,6 +145,36 @@ fn an_untrusted_certificate_is_a_configuration_error_naming_the_host() {
         .run(&["auth", "login", "idp", "--flow", "device"])
         .code(6);
     assert!(stderr(&a).contains("/nonexistent/ca.pem"), "{}", stderr(&a));
+    assert!(
+        stderr(&a).contains("hint: check SSL_CERT_FILE and SSL_CERT_DIR"),
+        "{}",
+        stderr(&a)
+    );
+}
+
+#[test]
+fn processes_that_find_the_token_renewed_load_no_trust_store() {
+    // Of many processes that wait for one refresh, all but one find the new
+    // token on disk: they must not pay for loading the trust store, which
+    // is read only when a request is about to be sent. An unreadable trust
+    // store shows it: a process that sends nothing does not notice it.
+    let ca = TestCa::new();
+    let idp = Idp::start_tls(&ca);
+    let mut env = trusting(&idp, &ca);
+    assert_eq!(device_login(&env, &idp, "alice").code, Some(0));
+    env.set("SSL_CERT_FILE", "/nonexistent/ca.pem");
+    // Valid for the default margin: no request, so the broken store is unseen.
+    env.run(&["auth", "token", "idp"]).success().stderr("");
+    // Asked to refresh (a validity longer than the token's life), it is
+    // seen, named, and the still valid token is printed with a warning.
+    let a = env
+        .run(&["auth", "token", "idp", "--min-valid", "36000d"])
+        .success();
+    assert!(
+        stderr(&a).contains("warning: refresh of idp (account default) failed: cannot use the trusted certificates of /nonexistent/ca.pem"),
+        "{}",
+        stderr(&a)
+    );
 }
 
 #[test]
