@@ -84,6 +84,20 @@ alive() { # pid comm
 
 pid_of() { cat "$state/$1.pid" 2>/dev/null || true; }
 
+# The state directory is emptied when the server is gone and deleted by
+# --stop, and its pid files name processes to kill: it must be a directory of
+# our own (not a symbolic link, which a predictable name in /tmp invites),
+# and one this script made (its marker, or the password file of an earlier
+# version), unless it is empty. CREDCTL_PEERS_DIR=~ must not empty the home.
+marker=.credctl-bench-peers
+check_state() {
+  [[ ! -L $state ]] || die "$state is a symbolic link; set CREDCTL_PEERS_DIR to a directory of your own"
+  [[ -e $state ]] || return 0
+  [[ -d $state && -O $state ]] || die "$state is not a directory you own; set CREDCTL_PEERS_DIR to another path"
+  [[ -e $state/$marker || -e $state/oidc-pw || -z $(ls -A "$state") ]] ||
+    die "$state holds files this script did not make; set CREDCTL_PEERS_DIR to a new directory"
+}
+
 stop_pid() { # name comm
   local pid
   pid=$(pid_of "$1")
@@ -301,6 +315,7 @@ EOF
 case ${1:-} in
   -h | --help) usage; exit 0 ;;
   --stop)
+    check_state
     stop_all
     if [[ -d $state ]]; then rm -rf "$state"; say "removed $state"; fi
     exit 0
@@ -309,15 +324,17 @@ case ${1:-} in
   *) usage >&2; exit 2 ;;
 esac
 
+check_state
 install_missing
-mkdir -p "$state"
+(umask 077; mkdir -p "$state")
 chmod 700 "$state"
+: >"$state/$marker"
 if server_ok; then
   say "server: $issuer (kept, pid $(pid_of idp))"
 else
   # A new server knows none of the old grants: start everything afresh.
   stop_all
-  find "$state" -mindepth 1 -delete
+  find "$state" -mindepth 1 -maxdepth 1 ! -name "$marker" -exec rm -rf {} +
   start_server
 fi
 [[ -s $state/oidc-pw ]] || (umask 077; head -c 24 /dev/urandom | base64 >"$state/oidc-pw")
