@@ -12,6 +12,8 @@
 //!
 //! Wall time is measured around spawn and wait, so the harness's own cost is
 //! in both credctl's and cat's figures; the ratio compares like with like.
+//! Peak RSS is the program's own (its VmHWM at exit, see rss.rs), from
+//! separate runs under ptrace, never from the timed ones.
 //! Environment: CREDCTL_BENCH_RUNS (default 300), CREDCTL_BENCH_OUT (JSON
 //! path, default target/credctl-bench.json).
 #![allow(clippy::print_stdout, clippy::print_stderr, clippy::unwrap_used)]
@@ -29,6 +31,8 @@ use credctl::secret::Secret;
 use credctl::store::TokenStore;
 use credctl::token::{Credential, Entry, OAuthToken};
 use serde_json::{Value, json};
+
+mod rss;
 
 /// The binary under test: `$CREDCTL_BENCH_BIN` (bench/run sets it to the
 /// shipped build), else the one cargo built for this harness.
@@ -78,41 +82,30 @@ fn main() {
     println!("\nJSON: {}", out.display());
 }
 
-/// One run: wall time and peak RSS (KiB) of a child.
-struct Sample {
-    wall: Duration,
-    rss_kib: u64,
-}
-
-#[allow(clippy::zombie_processes)] // reaped by wait4 below
-fn run(cmd: &mut Command) -> Sample {
+/// Wall time of one run of a child, its output discarded. std spawns it
+/// with posix_spawn (vfork), the same way for every command measured.
+fn time(cmd: &mut Command) -> Duration {
     let started = Instant::now();
-    let child = cmd
+    let status = cmd
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
-        .spawn()
+        .status()
         .unwrap();
-    let (status, rss_kib) = wait4(child.id());
     let wall = started.elapsed();
-    assert_eq!(status, 0, "{cmd:?} failed");
-    Sample { wall, rss_kib }
+    assert!(status.success(), "{cmd:?} failed: {status}");
+    wall
 }
 
-/// wait4(2): std's `Child::wait` does not return the child's resource usage.
-#[allow(unsafe_code)]
-fn wait4(pid: u32) -> (i32, u64) {
-    let mut status = 0;
-    // SAFETY: rusage is plain old data, written by the kernel; pid is our child.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let r = unsafe { libc::wait4(pid as libc::pid_t, &mut status, 0, &mut usage) };
-    assert_eq!(r, pid as libc::pid_t, "wait4");
-    let code = if libc::WIFEXITED(status) {
-        libc::WEXITSTATUS(status)
-    } else {
-        -1
-    };
-    (code, usage.ru_maxrss as u64)
+/// Runs for peak RSS, apart from the timed ones: tracing slows them down.
+const RSS_RUNS: usize = 20;
+
+/// The highest peak RSS (KiB) of `RSS_RUNS` runs.
+fn peak_rss(mut cmd: impl FnMut() -> Command) -> u64 {
+    (0..RSS_RUNS)
+        .map(|_| rss::peak_kib(&mut cmd()))
+        .max()
+        .unwrap_or(0)
 }
 
 #[derive(Clone, Copy)]
@@ -123,18 +116,15 @@ struct Stats {
     max_rss_kib: u64,
 }
 
-fn stats(samples: &[Sample]) -> Stats {
-    let mut ms: Vec<f64> = samples
-        .iter()
-        .map(|s| s.wall.as_secs_f64() * 1000.0)
-        .collect();
+fn stats(samples: &[Duration], max_rss_kib: u64) -> Stats {
+    let mut ms: Vec<f64> = samples.iter().map(|s| s.as_secs_f64() * 1000.0).collect();
     ms.sort_by(f64::total_cmp);
     let pick = |q: f64| ms[((ms.len() as f64 - 1.0) * q).round() as usize];
     Stats {
         median_ms: pick(0.5),
         p95_ms: pick(0.95),
         p99_ms: pick(0.99),
-        max_rss_kib: samples.iter().map(|s| s.rss_kib).max().unwrap_or(0),
+        max_rss_kib,
     }
 }
 
@@ -194,18 +184,28 @@ fn fast_path(runs: usize) -> Value {
     let cat_path = which("cat");
     // Warm the page cache and the binary.
     for _ in 0..20 {
-        run(credctl(dir.path()).args(["auth", "token", "bench"]));
-        run(Command::new(&cat_path).arg(&file));
+        time(credctl(dir.path()).args(["auth", "token", "bench"]));
+        time(Command::new(&cat_path).arg(&file));
     }
     let mut credctl_samples = Vec::with_capacity(runs);
     let mut cat_samples = Vec::with_capacity(runs);
     // Interleaved, so that drift of the machine affects both alike.
     for _ in 0..runs {
-        credctl_samples.push(run(credctl(dir.path()).args(["auth", "token", "bench"])));
-        cat_samples.push(run(Command::new(&cat_path).arg(&file)));
+        credctl_samples.push(time(credctl(dir.path()).args(["auth", "token", "bench"])));
+        cat_samples.push(time(Command::new(&cat_path).arg(&file)));
     }
-    let c = stats(&credctl_samples);
-    let k = stats(&cat_samples);
+    let credctl_rss = peak_rss(|| {
+        let mut cmd = credctl(dir.path());
+        cmd.args(["auth", "token", "bench"]);
+        cmd
+    });
+    let cat_rss = peak_rss(|| {
+        let mut cmd = Command::new(&cat_path);
+        cmd.arg(&file);
+        cmd
+    });
+    let c = stats(&credctl_samples, credctl_rss);
+    let k = stats(&cat_samples, cat_rss);
     let ratio = c.median_ms / k.median_ms;
     println!("fast path: auth token with a valid stored token, next to cat of the same file");
     println!(
@@ -257,12 +257,17 @@ fn listing(runs: usize) -> Value {
             );
         }
         for _ in 0..5 {
-            run(credctl(dir.path()).args(["auth", "list"]));
+            time(credctl(dir.path()).args(["auth", "list"]));
         }
-        let samples: Vec<Sample> = (0..runs.min(100))
-            .map(|_| run(credctl(dir.path()).args(["auth", "list"])))
+        let samples: Vec<Duration> = (0..runs.min(100))
+            .map(|_| time(credctl(dir.path()).args(["auth", "list"])))
             .collect();
-        let s = stats(&samples);
+        let rss = peak_rss(|| {
+            let mut cmd = credctl(dir.path());
+            cmd.args(["auth", "list"]);
+            cmd
+        });
+        let s = stats(&samples, rss);
         let per = s.median_ms / n as f64;
         println!(
             "  {n:<14} {:>7.3}ms {:>7.3}ms {:>6} KiB {:>11.1}µs",
@@ -347,10 +352,7 @@ fn stampede(rounds: usize) -> Value {
         let mut tokens = std::collections::BTreeSet::new();
         for (t0, child) in started {
             let out = child.wait_with_output().unwrap();
-            latencies.push(Sample {
-                wall: t0.elapsed(),
-                rss_kib: 0,
-            });
+            latencies.push(t0.elapsed());
             assert!(out.status.success());
             tokens.insert(String::from_utf8_lossy(&out.stdout).into_owned());
         }
@@ -361,7 +363,7 @@ fn stampede(rounds: usize) -> Value {
             .len();
         requests_per_round.push(count);
     }
-    let s = stats(&latencies);
+    let s = stats(&latencies, 0);
     let exactly_one = requests_per_round.iter().all(|&n| n == 1);
     println!(
         "stampede: 64 concurrent auth token inside the margin, token endpoint answers in 100 ms ({rounds} rounds)"
