@@ -32,6 +32,7 @@ use credctl::store::TokenStore;
 use credctl::token::{Credential, Entry, OAuthToken};
 use serde_json::{Value, json};
 
+mod fast;
 mod rss;
 
 /// The binary under test: `$CREDCTL_BENCH_BIN` (bench/run sets it to the
@@ -61,7 +62,7 @@ fn main() {
         fs::metadata(&bin).map(|m| m.len() / 1024).unwrap_or(0)
     );
 
-    let fast = fast_path(runs);
+    let fast = fast::run(runs);
     let list = listing(runs);
     let stampede = stampede(5);
 
@@ -170,69 +171,6 @@ fn credctl(home: &Path) -> Command {
     let mut cmd = Command::new(bin());
     cmd.env_clear().env("CREDCTL_HOME", home).env("HOME", home);
     cmd
-}
-
-fn fast_path(runs: usize) -> Value {
-    let dir = tempfile::tempdir().unwrap();
-    let store = TokenStore::new(dir.path().join("oauth"));
-    let file = seed(
-        &store,
-        "bench",
-        "default",
-        token("at-bench", now(), TimeDelta::hours(1)),
-    );
-    let cat_path = which("cat");
-    // Warm the page cache and the binary.
-    for _ in 0..20 {
-        time(credctl(dir.path()).args(["auth", "token", "bench"]));
-        time(Command::new(&cat_path).arg(&file));
-    }
-    let mut credctl_samples = Vec::with_capacity(runs);
-    let mut cat_samples = Vec::with_capacity(runs);
-    // Interleaved, so that drift of the machine affects both alike.
-    for _ in 0..runs {
-        credctl_samples.push(time(credctl(dir.path()).args(["auth", "token", "bench"])));
-        cat_samples.push(time(Command::new(&cat_path).arg(&file)));
-    }
-    let credctl_rss = peak_rss(|| {
-        let mut cmd = credctl(dir.path());
-        cmd.args(["auth", "token", "bench"]);
-        cmd
-    });
-    let cat_rss = peak_rss(|| {
-        let mut cmd = Command::new(&cat_path);
-        cmd.arg(&file);
-        cmd
-    });
-    let c = stats(&credctl_samples, credctl_rss);
-    let k = stats(&cat_samples, cat_rss);
-    let ratio = c.median_ms / k.median_ms;
-    println!("fast path: auth token with a valid stored token, next to cat of the same file");
-    println!(
-        "  {:<22} {:>9} {:>9} {:>10}",
-        "", "median", "p95", "peak RSS"
-    );
-    println!(
-        "  {:<22} {:>7.3}ms {:>7.3}ms {:>7} KiB",
-        "credctl auth token", c.median_ms, c.p95_ms, c.max_rss_kib
-    );
-    println!(
-        "  {:<22} {:>7.3}ms {:>7.3}ms {:>7} KiB",
-        "cat", k.median_ms, k.p95_ms, k.max_rss_kib
-    );
-    println!(
-        "  ratio (median) {ratio:.2}× cat   target ≤ 2×: {}   RSS target ≤ 15 MiB: {}\n",
-        verdict(ratio <= 2.0),
-        verdict(c.max_rss_kib <= 15 * 1024)
-    );
-    json!({
-        "credctl": stats_json(c),
-        "cat": stats_json(k),
-        "ratio_median": round(ratio),
-        "target_ratio": 2.0,
-        "target_rss_kib": 15 * 1024,
-        "met": ratio <= 2.0 && c.max_rss_kib <= 15 * 1024,
-    })
 }
 
 fn listing(runs: usize) -> Value {
@@ -391,7 +329,11 @@ fn verdict(ok: bool) -> &'static str {
     if ok { "met" } else { "MISSED" }
 }
 
+/// A program named on its own, found in PATH; a path is taken as it is.
 fn which(name: &str) -> PathBuf {
+    if name.contains('/') {
+        return PathBuf::from(name);
+    }
     std::env::var("PATH")
         .unwrap_or_default()
         .split(':')
