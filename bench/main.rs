@@ -34,6 +34,7 @@ use serde_json::{Value, json};
 
 mod fast;
 mod rss;
+mod stampede;
 
 /// The binary under test: `$CREDCTL_BENCH_BIN` (bench/run sets it to the
 /// shipped build), else the one cargo built for this harness.
@@ -64,7 +65,7 @@ fn main() {
 
     let fast = fast::run(runs);
     let list = listing(runs);
-    let stampede = stampede(5);
+    let stampede = stampede::run(5);
 
     let report = json!({
         "date": Utc::now().to_rfc3339(),
@@ -228,101 +229,6 @@ fn listing(runs: usize) -> Value {
         verdict(at_1000 <= 50.0)
     );
     json!({ "rows": rows, "marginal_us_per_credential": round(marginal_us), "target_ms_at_1000": 50.0, "met": at_1000 <= 50.0 })
-}
-
-/// A token endpoint that answers after 100 ms, and counts.
-fn stampede(rounds: usize) -> Value {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let mut latencies = Vec::new();
-    let mut requests_per_round = Vec::new();
-    for round in 0..rounds {
-        let server = runtime.block_on(wiremock::MockServer::start());
-        runtime.block_on(
-            wiremock::Mock::given(wiremock::matchers::method("POST"))
-                .respond_with(
-                    wiremock::ResponseTemplate::new(200)
-                        .set_body_json(json!({
-                            "access_token": format!("at-new-{round}"),
-                            "refresh_token": format!("rt-new-{round}"),
-                            "token_type": "Bearer",
-                            "expires_in": 3600
-                        }))
-                        .set_delay(Duration::from_millis(100)),
-                )
-                .mount(&server),
-        );
-        let dir = tempfile::tempdir().unwrap();
-        fs::write(
-            dir.path().join("config.toml"),
-            format!(
-                "[providers.bench]\nclient_id = \"cli\"\ntoken_url = \"{}/token\"\n",
-                server.uri()
-            ),
-        )
-        .unwrap();
-        let store = TokenStore::new(dir.path().join("oauth"));
-        // 2 minutes left of an hour: inside the 5-minute margin.
-        seed(
-            &store,
-            "bench",
-            "default",
-            token(
-                "at-old",
-                now() - TimeDelta::minutes(58),
-                TimeDelta::hours(1),
-            ),
-        );
-        let started: Vec<(Instant, std::process::Child)> = (0..64)
-            .map(|_| {
-                let child = credctl(dir.path())
-                    .args(["auth", "token", "bench"])
-                    .stdin(Stdio::null())
-                    .stdout(Stdio::piped())
-                    .stderr(Stdio::null())
-                    .spawn()
-                    .unwrap();
-                (Instant::now(), child)
-            })
-            .collect();
-        let mut tokens = std::collections::BTreeSet::new();
-        for (t0, child) in started {
-            let out = child.wait_with_output().unwrap();
-            latencies.push(t0.elapsed());
-            assert!(out.status.success());
-            tokens.insert(String::from_utf8_lossy(&out.stdout).into_owned());
-        }
-        assert_eq!(tokens.len(), 1, "every process printed the same token");
-        let count = runtime
-            .block_on(server.received_requests())
-            .unwrap_or_default()
-            .len();
-        requests_per_round.push(count);
-    }
-    let s = stats(&latencies, 0);
-    let exactly_one = requests_per_round.iter().all(|&n| n == 1);
-    println!(
-        "stampede: 64 concurrent auth token inside the margin, token endpoint answers in 100 ms ({rounds} rounds)"
-    );
-    println!(
-        "  refresh requests per round: {requests_per_round:?}   target exactly 1: {}",
-        verdict(exactly_one)
-    );
-    println!(
-        "  latency p50 {:.1}ms   p99 {:.1}ms   (wait times are measured from each process's spawn)",
-        s.median_ms, s.p99_ms
-    );
-    json!({
-        "processes": 64,
-        "rounds": rounds,
-        "endpoint_delay_ms": 100,
-        "refresh_requests_per_round": requests_per_round,
-        "p50_ms": round(s.median_ms),
-        "p99_ms": round(s.p99_ms),
-        "met": exactly_one,
-    })
 }
 
 fn verdict(ok: bool) -> &'static str {
