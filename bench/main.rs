@@ -33,6 +33,7 @@ use credctl::token::{Credential, Entry, OAuthToken};
 use serde_json::{Value, json};
 
 mod fast;
+mod list;
 mod rss;
 mod stampede;
 
@@ -64,7 +65,7 @@ fn main() {
     );
 
     let fast = fast::run(runs);
-    let list = listing(runs);
+    let list = list::run(runs);
     let stampede = stampede::run(5);
 
     let report = json!({
@@ -172,63 +173,6 @@ fn credctl(home: &Path) -> Command {
     let mut cmd = Command::new(bin());
     cmd.env_clear().env("CREDCTL_HOME", home).env("HOME", home);
     cmd
-}
-
-fn listing(runs: usize) -> Value {
-    println!("auth list");
-    println!(
-        "  {:<14} {:>9} {:>9} {:>10} {:>14}",
-        "credentials", "median", "p95", "peak RSS", "per credential"
-    );
-    let mut rows = Vec::new();
-    let mut medians = Vec::new();
-    for n in [10usize, 100, 1000] {
-        let dir = tempfile::tempdir().unwrap();
-        let store = TokenStore::new(dir.path().join("oauth"));
-        for i in 0..n {
-            let provider = format!("p{}", i % 10);
-            let lifetime = TimeDelta::minutes(30 + (i as i64 % 90));
-            seed(
-                &store,
-                &provider,
-                &format!("a{i}"),
-                token(&format!("at-{i}"), now() - TimeDelta::minutes(20), lifetime),
-            );
-        }
-        for _ in 0..5 {
-            time(credctl(dir.path()).args(["auth", "list"]));
-        }
-        let samples: Vec<Duration> = (0..runs.min(100))
-            .map(|_| time(credctl(dir.path()).args(["auth", "list"])))
-            .collect();
-        let rss = peak_rss(|| {
-            let mut cmd = credctl(dir.path());
-            cmd.args(["auth", "list"]);
-            cmd
-        });
-        let s = stats(&samples, rss);
-        let per = s.median_ms / n as f64;
-        println!(
-            "  {n:<14} {:>7.3}ms {:>7.3}ms {:>6} KiB {:>11.1}µs",
-            s.median_ms,
-            s.p95_ms,
-            s.max_rss_kib,
-            per * 1000.0
-        );
-        medians.push((n, s.median_ms));
-        let mut row = stats_json(s);
-        row["credentials"] = json!(n);
-        rows.push(row);
-    }
-    let (n0, t0) = medians[1];
-    let (n1, t1) = medians[2];
-    let marginal_us = (t1 - t0) / (n1 - n0) as f64 * 1000.0;
-    let at_1000 = medians[2].1;
-    println!(
-        "  marginal cost 100→1000: {marginal_us:.1}µs per credential   target ≤ 50 ms at 1,000: {}\n",
-        verdict(at_1000 <= 50.0)
-    );
-    json!({ "rows": rows, "marginal_us_per_credential": round(marginal_us), "target_ms_at_1000": 50.0, "met": at_1000 <= 50.0 })
 }
 
 fn verdict(ok: bool) -> &'static str {
