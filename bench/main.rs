@@ -1,21 +1,29 @@
 //! The credctl benchmark: `cargo bench`. Prints a table and writes JSON.
 //!
-//! It measures, on the release binary:
-//! - the fast path, `credctl auth token P` with a valid stored token, next to
-//!   `cat` of the same file (the floor for spawning a process): median and p95
-//!   wall time, peak RSS, and the ratio (target: ≤ 2× cat, ≤ 15 MiB);
-//! - `credctl auth list` with 10, 100 and 1,000 credentials (target: ≤ 50 ms
-//!   at 1,000, growing linearly);
-//! - a stampede: 64 concurrent `auth token` on a credential inside its margin,
-//!   against a local token endpoint that takes 100 ms to answer: how many
-//!   refresh requests reach it (target: exactly 1), and p50/p99 latency.
+//! It measures, on the release binary (bench/run builds it as `cargo
+//! install` does), with the targets of issue 13:
+//! - the fast path (fast.rs): `credctl auth token P` with a valid stored
+//!   token, interleaved with `cat` of the same file (the floor for starting a
+//!   process that reads a file) and, when bench/peers.sh has set them up,
+//!   `oidc-token` and `gh auth token`: median, p95, peak RSS, ratio to cat
+//!   (targets: ≤ 1.10× cat, ≥ 1.25× faster than oidc-token, ≤ 3 MiB);
+//! - `credctl auth list` with 10, 100 and 1,000 credentials (list.rs;
+//!   targets: ≤ 10 ms at 1,000, growing linearly);
+//! - a stampede (stampede.rs): 64 concurrent `auth token` on a credential
+//!   inside its margin, from an issuer-configured provider, against a token
+//!   endpoint that takes 100 ms: the requests of each kind (target: exactly
+//!   one, the token POST), and p99 latency (target: ≤ one token round trip
+//!   + 50 ms).
 //!
 //! Wall time is measured around spawn and wait, so the harness's own cost is
-//! in both credctl's and cat's figures; the ratio compares like with like.
-//! Peak RSS is the program's own (its VmHWM at exit, see rss.rs), from
-//! separate runs under ptrace, never from the timed ones.
+//! in every command's figure; the ratios compare like with like. Peak RSS is
+//! the program's own (its VmHWM at exit, see rss.rs), from separate runs
+//! under ptrace, never from the timed ones.
+//!
 //! Environment: CREDCTL_BENCH_RUNS (default 300), CREDCTL_BENCH_OUT (JSON
-//! path, default target/credctl-bench.json).
+//! path, default target/credctl-bench.json), CREDCTL_BENCH_BIN (the binary;
+//! default: the one cargo built for this harness), and from bench/peers.sh
+//! CREDCTL_BENCH_OIDC_TOKEN_CMD and CREDCTL_BENCH_GH_TOKEN_CMD.
 #![allow(clippy::print_stdout, clippy::print_stderr, clippy::unwrap_used)]
 // The harness arranges files and reads its settings itself.
 #![allow(clippy::disallowed_methods)]
@@ -54,15 +62,18 @@ fn main() {
             PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/credctl-bench.json")
         });
     let machine = machine();
-    println!(
-        "credctl benchmark on {} ({} CPUs), {runs} runs per figure",
-        machine["cpu"], machine["cpus"]
-    );
     let bin = bin();
+    let binary_kib = fs::metadata(&bin).map(|m| m.len() / 1024).unwrap_or(0);
+    let linked = linkage(Path::new(&bin));
+    println!("credctl benchmark, {runs} runs per figure");
     println!(
-        "binary: {bin} ({} KiB)\n",
-        fs::metadata(&bin).map(|m| m.len() / 1024).unwrap_or(0)
+        "machine: {}, {} CPUs, Linux {}, load average {}",
+        machine["cpu"].as_str().unwrap_or("?"),
+        machine["cpus"],
+        machine["kernel"].as_str().unwrap_or("?"),
+        machine["load_average"].as_str().unwrap_or("?"),
     );
+    println!("binary:  {bin}, {binary_kib} KiB, {linked}\n");
 
     let fast = fast::run(runs);
     let list = list::run(runs);
@@ -72,7 +83,8 @@ fn main() {
         "date": Utc::now().to_rfc3339(),
         "machine": machine,
         "binary": bin.strip_prefix(concat!(env!("CARGO_MANIFEST_DIR"), "/")).unwrap_or(&bin),
-        "binary_kib": fs::metadata(&bin).map(|m| m.len() / 1024).unwrap_or(0),
+        "binary_kib": binary_kib,
+        "binary_linkage": linked,
         "runs": runs,
         "fast_path": fast,
         "list": list,
@@ -201,9 +213,40 @@ fn machine() -> Value {
         .map(|s| s.trim().to_string())
         .unwrap_or_else(|| "unknown CPU".into());
     let kernel = fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+    // The first three fields: 1, 5 and 15 minutes. Another build on the
+    // machine shows here, and in every figure.
+    let load = fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    let load: Vec<&str> = load.split_whitespace().take(3).collect();
     json!({
         "cpu": cpu,
         "cpus": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
         "kernel": kernel.trim(),
+        "load_average": load.join(" "),
     })
+}
+
+/// How an ELF binary is linked: `dynamic` when it names a program
+/// interpreter (a PT_INTERP header), else `static-pie` or `static`.
+fn linkage(path: &Path) -> &'static str {
+    const PT_INTERP: u32 = 3;
+    let Ok(elf) = fs::read(path) else {
+        return "unreadable";
+    };
+    // 64-bit little-endian ELF only: the machines this bench runs on.
+    if elf.len() < 64 || !elf.starts_with(b"\x7fELF") || elf[4] != 2 || elf[5] != 1 {
+        return "not a 64-bit little-endian ELF file";
+    }
+    let u16_at = |at: usize| u16::from_le_bytes([elf[at], elf[at + 1]]) as usize;
+    let phoff = u64::from_le_bytes(elf[32..40].try_into().unwrap()) as usize;
+    let (phentsize, phnum) = (u16_at(54), u16_at(56));
+    let interp = (0..phnum).any(|i| {
+        let at = phoff + i * phentsize;
+        elf.get(at..at + 4)
+            .is_some_and(|t| u32::from_le_bytes(t.try_into().unwrap()) == PT_INTERP)
+    });
+    match (interp, u16_at(16)) {
+        (true, _) => "dynamic",
+        (false, 3) => "static-pie",
+        (false, _) => "static",
+    }
 }
