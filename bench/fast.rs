@@ -4,7 +4,7 @@
 //! same job: `oidc-token` (oidc-agent) and `gh auth token`.
 //!
 //! What must hold: every command is timed in one interleaved loop, so that
-//! drift of the machine affects all alike; each is spawned the same way
+//! drift of the machine affects all alike, in an order that rotates; each is spawned the same way
 //! (std's posix_spawn), with a cleared environment plus the harness's locale
 //! (`LANG`, `LC_*`, as a shell would pass them) and what it needs, and its
 //! output checked once before timing. gh takes ~50 ms, so it runs on every
@@ -249,9 +249,13 @@ pub fn run(runs: usize) -> Value {
             time(&mut c.command());
         }
     }
-    // Interleaved, so that drift of the machine affects all alike.
+    // Interleaved, so that drift of the machine affects all alike, and
+    // each round starts one command further on, so that none always runs
+    // right after the same other one (gh, or the agent oidc-token wakes).
+    let n = contenders.len();
     for round in 0..runs {
-        for c in &mut contenders {
+        for i in 0..n {
+            let c = &mut contenders[(round + i) % n];
             if round % c.every == 0 {
                 let wall = time(&mut c.command());
                 c.samples.push(wall);
