@@ -170,6 +170,17 @@ const configuration = {
       response_types: [],
       redirect_uris: [],
     },
+    {
+      // bench/peers.sh: oidc-agent's oidc-gen insists on a client secret, so
+      // the peer it benchmarks gets a confidential client with the device
+      // and refresh grants. No test uses it.
+      client_id: 'bench-confidential',
+      client_secret: 'bench-secret',
+      token_endpoint_auth_method: 'client_secret_basic',
+      grant_types: ['urn:ietf:params:oauth:grant-type:device_code', 'refresh_token'],
+      response_types: [],
+      redirect_uris: [],
+    },
   ],
   // api:read is listed so discovery advertises it; client_credentials grants
   // whatever scope is requested (no resource indicators configured).

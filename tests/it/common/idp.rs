@@ -16,6 +16,8 @@
 //! - [`CONFIDENTIAL_CLIENT_ID`] / [`CONFIDENTIAL_CLIENT_SECRET`]:
 //!   client_credentials (`scope=api:read` is granted), and introspection of
 //!   anyone's tokens.
+//! - `bench-confidential` / `bench-secret`: device code and refresh token
+//!   grants, for oidc-agent in `bench/peers.sh`; no test uses it.
 //!
 //! Everything here is blocking (`reqwest::blocking`): call it from a plain
 //! `#[test]`, or from `spawn_blocking` inside an async test.
