@@ -10,6 +10,7 @@
 //!   and honour `Retry-After` up to 30 s;
 //! - no error text holds a request or response body: either may hold secrets.
 
+mod dns;
 mod error;
 pub mod proxy;
 pub mod retry;
@@ -97,7 +98,8 @@ impl Http {
             .pool_max_idle_per_host(0)
             .tls_built_in_root_certs(false)
             // Our proxy rules, not reqwest's: loopback never goes through one.
-            .no_proxy();
+            .no_proxy()
+            .dns_resolver(Arc::new(dns::Resolver::default()));
         for root in self.settings.trust.roots()? {
             builder = builder.add_root_certificate(root);
         }

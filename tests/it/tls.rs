@@ -181,9 +181,10 @@ fn processes_that_find_the_token_renewed_load_no_trust_store() {
 fn a_provider_name_resolves_through_etc_hosts_without_glibc_nss() {
     // The binary is static; glibc's getaddrinfo would load NSS modules at run
     // time. credctl resolves with reqwest's own resolver, which reads
-    // /etc/hosts itself: here an /etc/hosts and an nsswitch.conf of the
-    // test's own (in a private mount namespace), the latter naming an NSS
-    // module that does not exist, so getaddrinfo could resolve nothing.
+    // /etc/hosts itself: here an /etc/hosts, an nsswitch.conf and a
+    // resolv.conf of the test's own (in a private mount namespace), the
+    // second naming an NSS module that does not exist, so getaddrinfo could
+    // resolve nothing.
     if !is_root() {
         return; // mount namespaces need root; CI runs the tests as root.
     }
@@ -199,6 +200,9 @@ fn a_provider_name_resolves_through_etc_hosts_without_glibc_nss() {
     .expect("hosts");
     std::fs::write(etc.join("nsswitch.conf"), "hosts: credctl_no_such_module\n")
         .expect("nsswitch.conf");
+    // No nameserver either: /etc/hosts must still answer (glibc would ask
+    // 127.0.0.1 and read /etc/hosts first; so does credctl).
+    std::fs::write(etc.join("resolv.conf"), "").expect("resolv.conf");
     env.config(&format!(
         "[providers.machine]\ntoken_url = \"https://{}:{}/token\"\nclient_id = \"{}\"\nclient_secret = \"{}\"\nscopes = [\"api:read\"]\nflow = \"client_credentials\"\nca_file = \"ca.pem\"\n",
         tls::HOSTS_NAME,
@@ -207,7 +211,7 @@ fn a_provider_name_resolves_through_etc_hosts_without_glibc_nss() {
         idp::CONFIDENTIAL_CLIENT_SECRET,
     ));
     std::fs::copy(ca.ca_pem_path(), env.home().join("ca.pem")).expect("ca");
-    let script = r#"mount --bind "$1/hosts" /etc/hosts && mount --bind "$1/nsswitch.conf" /etc/nsswitch.conf || exit 99
+    let script = r#"for f in hosts nsswitch.conf resolv.conf; do mount --bind "$1/$f" "/etc/$f" || exit 99; done
         getent hosts idp.credctl.test && exit 98
         exec "$0" auth login machine"#;
     let out = env
