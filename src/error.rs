@@ -408,6 +408,18 @@ impl Error {
         }
     }
 
+    /// A trust store that cannot be read (`SSL_CERT_FILE`, `ca_file`): a
+    /// local problem, whichever exchange with a provider met it first.
+    pub fn is_trust_store(&self) -> bool {
+        let flow =
+            |source: &FlowError| matches!(source, FlowError::Http(HttpError::TrustStore { .. }));
+        match self {
+            Error::Provider { source, .. } | Error::Discovery { source, .. } => flow(source),
+            Error::HttpSetup { source } => matches!(source.as_ref(), HttpError::TrustStore { .. }),
+            _ => false,
+        }
+    }
+
     /// The category of a failure, for the record `auth list` shows.
     pub fn category(&self) -> Option<Category> {
         match self {

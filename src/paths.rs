@@ -94,7 +94,7 @@ impl Env {
     pub fn from_process() -> Result<Env, EnvError> {
         let home = match non_empty("CREDCTL_HOME") {
             Some(home) => PathBuf::from(home),
-            None => dirs::home_dir().ok_or(EnvError::NoHome)?.join(".app"),
+            None => home_dir().ok_or(EnvError::NoHome)?.join(".app"),
         };
         let now = test_clock(non_empty("CREDCTL_NOW"), TEST_HOOKS)?;
         let over_ssh = non_empty("SSH_CONNECTION").is_some() || non_empty("SSH_TTY").is_some();
@@ -178,6 +178,38 @@ fn duration(key: &'static str) -> Result<Option<std::time::Duration>, EnvError> 
     })
 }
 
+/// `~`, as `dirs::home_dir` finds it: `$HOME`, else the home directory of
+/// the account. The static binary does not ask glibc for the account:
+/// `getpwuid_r` loads NSS modules at run time, and a module of another
+/// glibc crashes the process (seen with libnss_systemd). It reads
+/// /etc/passwd itself, which covers local accounts; the sessions of others
+/// (LDAP, SSSD) set `$HOME`.
+#[expect(
+    clippy::disallowed_methods,
+    reason = "the one reader of the environment"
+)]
+fn home_dir() -> Option<PathBuf> {
+    if !cfg!(target_feature = "crt-static") {
+        return dirs::home_dir();
+    }
+    std::env::var_os("HOME")
+        .filter(|home| !home.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| {
+            let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+            passwd_home(&passwd, rustix::process::geteuid().as_raw())
+        })
+}
+
+/// The home directory of `uid` in an /etc/passwd.
+fn passwd_home(passwd: &str, uid: u32) -> Option<PathBuf> {
+    passwd.lines().find_map(|line| {
+        let fields: Vec<&str> = line.split(':').collect();
+        (fields.len() == 7 && fields[2].parse() == Ok(uid) && fields[5].starts_with('/'))
+            .then(|| PathBuf::from(fields[5]))
+    })
+}
+
 #[expect(
     clippy::disallowed_methods,
     reason = "the one reader of the environment"
@@ -189,6 +221,23 @@ fn non_empty(key: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_home_of_an_account_is_read_from_etc_passwd() {
+        let passwd = "root:x:0:0:root:/root:/bin/bash\n\
+                      # a comment\n\
+                      nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n\
+                      odd:x:1000:1000::relative:/bin/sh\n\
+                      short:x:1001\n";
+        assert_eq!(passwd_home(passwd, 0), Some(PathBuf::from("/root")));
+        assert_eq!(
+            passwd_home(passwd, 65534),
+            Some(PathBuf::from("/nonexistent"))
+        );
+        assert_eq!(passwd_home(passwd, 1000), None, "not an absolute path");
+        assert_eq!(passwd_home(passwd, 1001), None, "not a full entry");
+        assert_eq!(passwd_home(passwd, 12345), None);
+    }
 
     #[test]
     fn without_test_hooks_credctl_now_is_ignored() {

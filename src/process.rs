@@ -18,30 +18,17 @@ use tracing::debug;
 ///   credctl reports, not a silent death half-way through a write. Children
 ///   get the default back, from std's `Command`.
 pub fn start() {
-    use rustix::event::{PollFd, PollFlags, poll};
-    use rustix::fd::BorrowedFd;
-    // SAFETY: 0, 1 and 2 are only polled, never read or closed; a closed one is reported as POLLNVAL.
-    #[expect(
-        unsafe_code,
-        reason = "polling the standard descriptors, which may be closed"
-    )]
-    let streams = [0, 1, 2].map(|fd| unsafe { BorrowedFd::borrow_raw(fd) });
-    let mut polled = streams
-        .each_ref()
-        .map(|fd| PollFd::new(fd, PollFlags::empty()));
-    if poll(&mut polled, Some(&rustix::time::Timespec::default())).is_ok() {
-        for p in &polled {
-            if p.revents().contains(PollFlags::NVAL) {
-                // Takes the lowest free descriptor: the closed one.
-                match rustix::fs::open(
-                    "/dev/null",
-                    rustix::fs::OFlags::RDWR,
-                    rustix::fs::Mode::empty(),
-                ) {
-                    Ok(fd) => std::mem::forget(fd),
-                    Err(_) => std::process::abort(),
-                }
+    for fd in closed_standard_streams() {
+        // open takes the lowest free descriptor: the closed one.
+        match rustix::fs::open(
+            "/dev/null",
+            rustix::fs::OFlags::RDWR,
+            rustix::fs::Mode::empty(),
+        ) {
+            Ok(opened) if std::os::fd::AsRawFd::as_raw_fd(&opened) == fd => {
+                std::mem::forget(opened);
             }
+            _ => std::process::abort(),
         }
     }
     #[expect(
@@ -52,6 +39,35 @@ pub fn start() {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_IGN);
     }
+}
+
+/// Which of 0, 1 and 2 are closed: one poll(2), as std's runtime does, and
+/// where poll cannot tell (it fails under `RLIMIT_NOFILE` < 3), fcntl(2)
+/// on each.
+#[expect(
+    unsafe_code,
+    reason = "asking the kernel about descriptors that may be closed"
+)]
+fn closed_standard_streams() -> Vec<i32> {
+    let mut polled = [0, 1, 2].map(|fd| libc::pollfd {
+        fd,
+        events: 0,
+        revents: 0,
+    });
+    // SAFETY: three initialised pollfd records; poll only reads the
+    // descriptors' state and writes `revents`.
+    if unsafe { libc::poll(polled.as_mut_ptr(), 3, 0) } >= 0 {
+        return polled
+            .iter()
+            .filter(|p| p.revents & libc::POLLNVAL != 0)
+            .map(|p| p.fd)
+            .collect();
+    }
+    (0..3)
+        // SAFETY: F_GETFD only reads the descriptor's flags; EBADF if closed.
+        .filter(|&fd| unsafe { libc::fcntl(fd, libc::F_GETFD) } == -1)
+        .filter(|_| std::io::Error::last_os_error().raw_os_error() == Some(libc::EBADF))
+        .collect()
 }
 
 /// The core size limit the process started with, for the command `auth

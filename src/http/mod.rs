@@ -83,6 +83,13 @@ impl Http {
         })
     }
 
+    /// Builds the client now: for a sign-in, so that a trust store that
+    /// cannot be read is found before the person signs in, not at the code
+    /// exchange after it.
+    pub fn ready(&self) -> Result<(), HttpError> {
+        self.client().map(|_| ())
+    }
+
     fn client(&self) -> Result<&reqwest::Client, HttpError> {
         if let Some(client) = self.client.get() {
             return Ok(client);

@@ -2,7 +2,8 @@
 //!
 //! A revocation the provider fails is a warning, never a reason to keep the
 //! local credential; but it is always said, never silently skipped. A local
-//! problem that prevents revoking (a bad config.toml) stops the logout
+//! problem that prevents revoking (a bad config.toml, an unreadable trust
+//! store) stops the logout
 //! before anything is deleted: deleting would lose the only copy of a token
 //! that could then never be revoked. `--local-only` deletes without revoking.
 
@@ -155,8 +156,12 @@ impl Revoker {
                         Err(e) => (None, Some(e)),
                     };
                     providers.insert(id.provider.clone(), provider);
-                    if let Some(error) = error {
-                        return Revocation::Failed { url: None, error };
+                    match error {
+                        Some(error) if error.is_trust_store() => {
+                            return Revocation::Refused(error);
+                        }
+                        Some(error) => return Revocation::Failed { url: None, error },
+                        None => {}
                     }
                 }
                 let Some(Some(provider)) = providers.get(&id.provider) else {
@@ -169,10 +174,13 @@ impl Revoker {
                     }
                     Ok(None) => return Revocation::NoEndpoint,
                     Err(e @ Error::Rebind(_)) => return Revocation::Refused(e),
+                    Err(e) if e.is_trust_store() => return Revocation::Refused(e),
                     Err(error) => return Revocation::Failed { url: None, error },
                 };
                 match provider.revoke(id, credential).await {
                     Ok(_) => Revocation::Done,
+                    // Nothing was sent: as for any local problem, stop.
+                    Err(e) if e.is_trust_store() => Revocation::Refused(e),
                     Err(error) => Revocation::Failed {
                         url: Some(url.to_string()),
                         error,
@@ -202,8 +210,9 @@ impl Revoker {
                 url,
                 error,
             },
-            // The config now names somewhere else: nothing is sent, and
-            // nothing is deleted, as for any local problem.
+            // The config now names somewhere else, or the trust store
+            // cannot be read: nothing is sent, and nothing is deleted, as
+            // for any local problem.
             Revocation::Refused(error) => {
                 self.setup_failed = true;
                 report.event(Event::StoppedBeforeDeleting { id: id.clone() });

@@ -125,6 +125,9 @@ impl Provider {
     ) -> Result<Entry, Error> {
         let id = CredentialId::new(self.config.name.clone(), request.account.clone());
         let flow = self.choose_flow(request.flow, request.has_display)?;
+        self.http.ready().map_err(|source| Error::HttpSetup {
+            source: Box::new(source),
+        })?;
         let settings = self.configured_settings().await?;
         let scopes = self.scopes_for(request.scopes);
         debug!(%flow, scopes = %scopes.join(" "), "signing in");

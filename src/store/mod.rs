@@ -342,23 +342,33 @@ impl TokenStore {
                 };
                 Some(last_error.map(|last_error| (entry, last_error)))
             };
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
-        let read: Vec<_> = if ids.len() < PARALLEL_FROM || threads < 2 {
+        let threads = match ids.len() {
+            n if n < PARALLEL_FROM => 1,
+            _ => std::thread::available_parallelism().map_or(1, |n| n.get().min(4)),
+        };
+        let read: Vec<_> = if threads < 2 {
             ids.iter().filter_map(read_one).collect()
         } else {
+            let read_chunk =
+                |chunk: &[CredentialId]| chunk.iter().filter_map(read_one).collect::<Vec<_>>();
             std::thread::scope(|scope| {
+                // A chunk whose thread cannot be started (a process limit)
+                // is read here, after the others are under way.
                 let workers: Vec<_> = ids
                     .chunks(ids.len().div_ceil(threads))
                     .map(|chunk| {
-                        scope.spawn(|| chunk.iter().filter_map(read_one).collect::<Vec<_>>())
+                        let spawned = std::thread::Builder::new()
+                            .spawn_scoped(scope, move || read_chunk(chunk));
+                        (chunk, spawned.ok())
                     })
                     .collect();
                 workers
                     .into_iter()
-                    .flat_map(|worker| {
-                        worker
+                    .flat_map(|(chunk, worker)| match worker {
+                        Some(worker) => worker
                             .join()
-                            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                            .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+                        None => read_chunk(chunk),
                     })
                     .collect()
             })

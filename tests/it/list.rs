@@ -201,3 +201,23 @@ fn a_large_store_is_listed_in_order_with_its_bad_files_named() {
         );
     }
 }
+
+#[test]
+fn a_thread_that_cannot_be_started_is_not_a_crash() {
+    // Under a process limit the threads of a large listing cannot start;
+    // their share is read on the main thread.
+    if !is_root() {
+        return; // the limit must apply to a user of its own; CI runs as root.
+    }
+    let env = TestEnv::new();
+    for i in 0..70 {
+        env.seed_static("acme", &format!("a{i:02}"), "sk-1");
+    }
+    let mut prlimit = env.command("prlimit");
+    prlimit.args(["--nproc=1", BIN, "auth", "list", "--json"]);
+    let out = env.run_command_unprivileged(prlimit);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    let items: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(items.as_array().map(Vec::len), Some(70));
+}

@@ -72,3 +72,26 @@ fn a_config_problem_stops_the_logout_before_anything_is_deleted() {
         .success();
     assert!(!env.file("acme", "default").exists());
 }
+
+#[test]
+fn an_unreadable_trust_store_stops_the_logout_before_anything_is_deleted() {
+    // The HTTP client is built at the first request; a trust store that
+    // cannot be read is a local problem that prevents revoking, and
+    // deleting would lose the only copy of a token never revoked.
+    let idp = crate::common::idp::Idp::start();
+    let mut env = TestEnv::new();
+    env.config_for(&idp);
+    assert_eq!(browser_login(&env, &idp, "default").code, Some(0));
+    let refresh = refresh_token(&env.stored("idp", "default")).expect("refresh token");
+    env.set("SSL_CERT_FILE", "/nonexistent/ca.pem");
+    let a = env.run(&["auth", "logout", "idp"]).code(6);
+    let err = stderr(&a);
+    assert!(err.contains("/nonexistent/ca.pem"), "{err}");
+    assert!(err.contains("--local-only"), "{err}");
+    assert!(env.file("idp", "default").exists(), "nothing was deleted");
+    assert_eq!(
+        idp.introspect(&refresh)["active"],
+        true,
+        "nothing was revoked"
+    );
+}

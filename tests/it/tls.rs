@@ -200,8 +200,7 @@ fn a_provider_name_resolves_through_etc_hosts_without_glibc_nss() {
     .expect("hosts");
     std::fs::write(etc.join("nsswitch.conf"), "hosts: credctl_no_such_module\n")
         .expect("nsswitch.conf");
-    // No nameserver either: /etc/hosts must still answer (glibc would ask
-    // 127.0.0.1 and read /etc/hosts first; so does credctl).
+    // No nameserver either: /etc/hosts must still answer, as with glibc.
     std::fs::write(etc.join("resolv.conf"), "").expect("resolv.conf");
     env.config(&format!(
         "[providers.machine]\ntoken_url = \"https://{}:{}/token\"\nclient_id = \"{}\"\nclient_secret = \"{}\"\nscopes = [\"api:read\"]\nflow = \"client_credentials\"\nca_file = \"ca.pem\"\n",
@@ -229,4 +228,55 @@ fn a_provider_name_resolves_through_etc_hosts_without_glibc_nss() {
     );
     let token = access_token(&env.stored("machine", "default"));
     assert_eq!(idp.introspect(&token)["active"], true);
+
+    // A name /etc/hosts does not know, with no nameserver: said at once.
+    env.config(&format!(
+        "[providers.other]\ntoken_url = \"https://unknown.credctl.test:{}/token\"\nclient_id = \"m\"\nclient_secret = \"s\"\nflow = \"client_credentials\"\n",
+        idp.port(),
+    ));
+    let script = r#"for f in hosts nsswitch.conf resolv.conf; do mount --bind "$1/$f" "/etc/$f" || exit 99; done
+        exec "$0" auth login other"#;
+    let started = std::time::Instant::now();
+    let out = env
+        .command("unshare")
+        .args(["--mount", "sh", "-c", script, BIN])
+        .arg(&etc)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("unshare");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(5), "{err}");
+    assert!(
+        err.contains("cannot resolve unknown.credctl.test: /etc/resolv.conf names no nameserver"),
+        "{err}"
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn an_unreadable_trust_store_is_found_before_anyone_signs_in() {
+    // With endpoints in the config there is no discovery: without a check
+    // up front, the first request would be the code exchange, after the
+    // person has signed in.
+    let mut env = TestEnv::new();
+    env.config(
+        "[providers.acme]\nclient_id = \"cli\"\ntoken_url = \"https://127.0.0.1:9/token\"\nauthorization_url = \"https://127.0.0.1:9/auth\"\n",
+    );
+    env.set("SSL_CERT_FILE", "/nonexistent/ca.pem");
+    let a = env
+        .cmd()
+        .args(["auth", "login", "acme", "--flow", "paste"])
+        .write_stdin("code-that-must-not-be-read\n")
+        .assert()
+        .code(6);
+    let err = stderr(&a);
+    assert!(err.contains("/nonexistent/ca.pem"), "{err}");
+    assert!(
+        !err.contains("127.0.0.1:9/auth"),
+        "the sign-in page was shown: {err}"
+    );
 }

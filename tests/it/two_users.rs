@@ -224,3 +224,36 @@ fn chown_tree(path: &std::path::Path) {
         }
     }
 }
+
+#[test]
+fn without_home_the_home_is_found_without_glibc_nss() {
+    // `env -i`, cron-like wrappers, services: no $HOME. glibc's getpwuid
+    // would load NSS modules into the static binary (libnss_systemd for an
+    // account it does not know), which crashed it with SIGSEGV.
+    if !is_root() {
+        return; // another uid needs root; CI runs the tests as root.
+    }
+    let as_uid = |uid: &str| {
+        std::process::Command::new("setpriv")
+            .args([
+                &format!("--reuid={uid}"),
+                &format!("--regid={uid}"),
+                "--clear-groups",
+            ])
+            .args(["env", "-i", BIN, "auth", "list"])
+            .stdin(std::process::Stdio::null())
+            .output()
+            .expect("setpriv")
+    };
+    // No account at all: a usage error with the fix, not a crash.
+    let out = as_uid("12345");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("cannot find your home directory"), "{err}");
+    assert!(err.contains("CREDCTL_HOME"), "{err}");
+    // nobody's account names /nonexistent, read from /etc/passwd.
+    let out = as_uid("65534");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(err.contains("/nonexistent/.app/oauth"), "{err}");
+}

@@ -369,11 +369,24 @@ impl TestEnv {
     /// Runs credctl as a user whom permission bits bind: as `nobody` (owning
     /// the whole temporary tree) when the tests run as root, else as is.
     pub fn run_unprivileged(&self, args: &[&str], stdin: &str) -> std::process::Output {
+        let mut cmd = self.command(BIN);
+        cmd.args(args);
+        self.run_command_unprivileged_with(cmd, stdin)
+    }
+
+    /// Any command, as [`TestEnv::run_unprivileged`] runs credctl, stdin closed.
+    pub fn run_command_unprivileged(&self, cmd: std::process::Command) -> std::process::Output {
+        self.run_command_unprivileged_with(cmd, "")
+    }
+
+    fn run_command_unprivileged_with(
+        &self,
+        mut cmd: std::process::Command,
+        stdin: &str,
+    ) -> std::process::Output {
         use std::io::Write;
         use std::os::unix::process::CommandExt;
-        let mut cmd = self.command(BIN);
-        cmd.args(args)
-            .stdin(std::process::Stdio::piped())
+        cmd.stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped());
         if is_root() {
