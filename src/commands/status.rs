@@ -76,13 +76,13 @@ fn block(item: &StatusItem, now: chrono::DateTime<chrono::Utc>) -> String {
                 .unwrap_or_else(|| "none".into()),
         ),
     ];
-    if let Some(check) = item.check {
-        let reason = item
+    if let Some(check) = &item.check {
+        let reason = check
             .check_reason
             .as_ref()
             .map(|r| format!(": {r}"))
             .unwrap_or_default();
-        rows.push(("check", format!("{check}{reason}")));
+        rows.push(("check", format!("{}{reason}", check.check)));
     }
     let mut text = format!("{} (account {})\n", item.provider, item.account);
     for (label, value) in rows {

@@ -32,13 +32,19 @@ pub struct StatusItem {
     pub last_refresh_at: Option<DateTime<Utc>>,
     pub last_error: Option<ListedError>,
     pub refreshable: bool,
-    /// With `--check`: `valid`, `rejected` or `unchecked`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub check: Option<&'static str>,
+    /// With `--check` only: `check` and `check_reason` (null when valid).
+    #[serde(flatten)]
+    pub check: Option<Check>,
     /// Why a check could not be made, when it is the configuration's fault.
     #[serde(skip)]
     pub check_problem: Option<crate::token::Category>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+}
+
+/// What `--check` found for one credential.
+#[derive(Debug, Serialize)]
+pub struct Check {
+    /// `valid`, `rejected` or `unchecked`.
+    pub check: &'static str,
     pub check_reason: Option<String>,
 }
 
@@ -60,7 +66,12 @@ impl Status {
                 failures: self.problems,
             });
         }
-        let count = |check| self.items.iter().filter(|i| i.check == Some(check)).count();
+        let count = |check| {
+            self.items
+                .iter()
+                .filter(|i| i.check.as_ref().is_some_and(|c| c.check == check))
+                .count()
+        };
         let (rejected, unchecked) = (count("rejected"), count("unchecked"));
         if rejected + unchecked == 0 {
             return Ok(());
@@ -163,8 +174,10 @@ impl Manager {
                     }
                 }
             };
-            item.check = Some(check);
-            item.check_reason = reason;
+            item.check = Some(Check {
+                check,
+                check_reason: reason,
+            });
         }
         Ok(())
     }
@@ -194,7 +207,6 @@ fn item(
         last_error: last_error.map(ListedError::from),
         refreshable: c.can_refresh(),
         check: None,
-        check_reason: None,
         check_problem: None,
     }
 }

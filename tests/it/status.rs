@@ -64,6 +64,12 @@ fn check_says_valid_rejected_or_could_not_check() {
         .success();
     let items: serde_json::Value = serde_json::from_slice(&a.get_output().stdout).expect("json");
     assert_eq!(items[0]["check"], "valid", "{items}");
+    // The key is there for every checked credential: null when valid.
+    assert_eq!(items[0].get("check_reason"), Some(&serde_json::Value::Null));
+    // Without --check, neither key.
+    let a = env.run(&["auth", "status", "idp", "--json"]).success();
+    let items: serde_json::Value = serde_json::from_slice(&a.get_output().stdout).expect("json");
+    assert!(items[0].get("check").is_none() && items[0].get("check_reason").is_none());
 
     // A static token has nothing to ask: unchecked, exit 5.
     let a = env.run(&["auth", "status", "apikey", "--check"]).code(5);
