@@ -228,7 +228,14 @@ impl Listener {
             return None;
         }
         if request.method != "GET" || request.path != self.callback_path {
-            respond(&mut stream, 404, "", &[]).await;
+            // As for any request that is not the callback: a short page,
+            // and the wait goes on.
+            let page = page_html(
+                false,
+                "Not this sign-in's address",
+                "Nothing here. Return to the terminal.",
+            );
+            respond(&mut stream, 400, &page, &[]).await;
             return None;
         }
         let has_cookie = self.start.as_ref().is_some_and(|start| {
