@@ -504,7 +504,7 @@ mod tests {
                 .await
                 .expect("connect");
             let favicon = get(port, "GET /favicon.ico HTTP/1.1\r\nHost: x\r\n\r\n").await;
-            assert!(favicon.starts_with("HTTP/1.1 404"), "{favicon}");
+            assert!(favicon.starts_with("HTTP/1.1 400"), "{favicon}");
             let redirect = get(port, &format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n")).await;
             assert!(redirect.starts_with("HTTP/1.1 302"), "{redirect}");
             assert!(redirect.contains("Location: https://id.example/auth?state=s"));
@@ -521,7 +521,9 @@ mod tests {
             )
             .await
         });
-        let Incoming::Callback(callback) = listener.next().await.expect("callback") else {
+        // Bounded: a client that fails its checks never sends the callback.
+        let next = tokio::time::timeout(std::time::Duration::from_secs(10), listener.next());
+        let Incoming::Callback(callback) = next.await.expect("in time").expect("callback") else {
             panic!("a callback");
         };
         assert!(callback.has_cookie);
