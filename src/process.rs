@@ -20,11 +20,7 @@ use tracing::debug;
 pub fn start() {
     for fd in closed_standard_streams() {
         // open takes the lowest free descriptor: the closed one.
-        match rustix::fs::open(
-            "/dev/null",
-            rustix::fs::OFlags::RDWR,
-            rustix::fs::Mode::empty(),
-        ) {
+        match open_dev_null() {
             Ok(opened) if std::os::fd::AsRawFd::as_raw_fd(&opened) == fd => {
                 std::mem::forget(opened);
             }
@@ -39,6 +35,18 @@ pub fn start() {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_IGN);
     }
+}
+
+#[expect(
+    clippy::disallowed_methods,
+    reason = "/dev/null in place of a closed standard stream: no file of credctl's"
+)]
+fn open_dev_null() -> rustix::io::Result<rustix::fd::OwnedFd> {
+    rustix::fs::open(
+        "/dev/null",
+        rustix::fs::OFlags::RDWR,
+        rustix::fs::Mode::empty(),
+    )
 }
 
 /// Which of 0, 1 and 2 are closed: one poll(2), as std's runtime does, and

@@ -54,7 +54,7 @@ pub fn interrupted() -> ! {
         let _ = console::Term::stderr().show_cursor();
     }
     output::error(&Error::Interrupted);
-    std::process::exit(i32::from(crate::error::exit::INTERRUPTED));
+    std::process::exit(i32::from(Error::Interrupted.exit_code()));
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

@@ -119,18 +119,20 @@ pub enum HttpError {
     },
 
     #[error(
-        "cannot use the trusted certificates{}: {problem}",
+        "cannot use the trusted certificates{}",
         path.as_ref().map(|p| format!(" of {}", p.display())).unwrap_or_default()
     )]
     TrustStore {
         path: Option<std::path::PathBuf>,
-        problem: String,
+        #[source]
+        source: TrustProblem,
     },
 
-    #[error("{variable} is not a proxy URL: {problem}")]
+    #[error("{variable} is not a proxy URL")]
     Proxy {
         variable: &'static str,
-        problem: String,
+        #[source]
+        source: url::ParseError,
     },
 }
 
@@ -167,4 +169,17 @@ fn after_attempts(attempts: u32) -> String {
     } else {
         String::new()
     }
+}
+
+/// Why a trust store (`SSL_CERT_FILE`, `SSL_CERT_DIR`, `ca_file`) cannot be
+/// used.
+#[derive(Debug, thiserror::Error)]
+pub enum TrustProblem {
+    /// A `ca_file` that fails the store's checks: its hint says the fix.
+    #[error(transparent)]
+    Private(Box<crate::store::StoreError>),
+    #[error(transparent)]
+    Load(Cause),
+    #[error("it holds no PEM certificate")]
+    NoCertificate,
 }

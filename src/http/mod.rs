@@ -26,7 +26,7 @@ use reqwest::header::HeaderMap;
 use reqwest::{Method, StatusCode};
 use tracing::debug;
 
-pub use error::{Cause, HttpError};
+pub use error::{Cause, HttpError, TrustProblem};
 use proxy::Proxies;
 pub use retry::Resend;
 use retry::RetryPolicy;

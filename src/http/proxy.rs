@@ -33,10 +33,12 @@ impl Proxies {
                 } else {
                     format!("http://{value}")
                 };
-                Url::parse(&text).map(Some).map_err(|e| HttpError::Proxy {
-                    variable: name,
-                    problem: e.to_string(),
-                })
+                Url::parse(&text)
+                    .map(Some)
+                    .map_err(|source| HttpError::Proxy {
+                        variable: name,
+                        source,
+                    })
             };
         Ok(Proxies {
             https: parse("https_proxy", &vars.https)?,

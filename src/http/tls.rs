@@ -9,7 +9,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::http::HttpError;
+use crate::http::{Cause, HttpError, TrustProblem};
 
 /// Where trusted certificates come from.
 #[derive(Debug, Clone, Default)]
@@ -33,16 +33,17 @@ impl Trust {
         } else {
             rustls_native_certs::load_native_certs()
         };
-        if loaded.certs.is_empty()
-            && let Some(e) = loaded.errors.first()
+        let rustls_native_certs::CertificateResult { certs, errors, .. } = loaded;
+        if certs.is_empty()
+            && let Some(e) = errors.into_iter().next()
         {
             return Err(HttpError::TrustStore {
                 path: self.cert_file.clone().or(self.cert_dir.clone()),
-                problem: e.to_string(),
+                source: TrustProblem::Load(Cause::new(e)),
             });
         }
-        let mut roots = Vec::with_capacity(loaded.certs.len() + 1);
-        for der in loaded.certs {
+        let mut roots = Vec::with_capacity(certs.len() + 1);
+        for der in certs {
             // A certificate that does not parse is skipped, as OpenSSL does.
             if let Ok(cert) = reqwest::Certificate::from_der(&der) {
                 roots.push(cert);
@@ -57,14 +58,16 @@ impl Trust {
 
 /// The certificates of a provider's `ca_file` (PEM).
 fn ca_file(path: &Path) -> Result<Vec<reqwest::Certificate>, HttpError> {
-    let problem = |problem: String| HttpError::TrustStore {
+    let problem = |source| HttpError::TrustStore {
         path: Some(path.to_path_buf()),
-        problem,
+        source,
     };
-    let pem = crate::store::private::read_trusted(path).map_err(|e| problem(e.to_string()))?;
-    let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| problem(e.to_string()))?;
+    let pem = crate::store::private::read_trusted(path)
+        .map_err(|e| problem(TrustProblem::Private(Box::new(e))))?;
+    let certs = reqwest::Certificate::from_pem_bundle(&pem)
+        .map_err(|e| problem(TrustProblem::Load(Cause::new(e))))?;
     if certs.is_empty() {
-        return Err(problem("it holds no PEM certificate".into()));
+        return Err(problem(TrustProblem::NoCertificate));
     }
     Ok(certs)
 }

@@ -60,7 +60,12 @@ fn requests_that_are_not_the_callback_are_answered_400_and_the_wait_goes_on() {
     let other_path = base.join("/favicon.ico").expect("url").to_string();
     let other = jar.get(&other_path);
     assert_eq!(other.status(), 400);
-    assert!(other.text().expect("page").contains("Return to the terminal"));
+    assert!(
+        other
+            .text()
+            .expect("page")
+            .contains("Return to the terminal")
+    );
     for bad in [
         with_query(&callback, "state", None),
         with_query(&callback, "state", Some("forged")),

@@ -103,6 +103,11 @@ fn a_provider_ca_file_is_trusted_alongside_the_system_store() {
     let err = stderr(&a);
     assert!(err.contains(&pem.display().to_string()), "{err}");
     assert!(err.contains("writable by other users"), "{err}");
+    // The store's own fix, not a generic pointer at SSL_CERT_FILE.
+    assert!(
+        err.contains(&format!("run `chmod 644 {}`", pem.display())),
+        "{err}"
+    );
     assert_eq!(idp.discovery_requests(), 0, "nothing was sent");
     chmod(0o644);
     if is_root() {
