@@ -137,8 +137,37 @@ impl Manager {
         Ok(())
     }
 
+    /// Makes credctl git's credential helper for the git hosts of
+    /// `provider` (of every provider that has some, without it), in the
+    /// global git config, as `gh auth setup-git` does; with `unset`,
+    /// removes that again. Returns the hosts.
+    pub fn setup_git(&self, provider: Option<&Name>, unset: bool) -> Result<Vec<GitHost>, Error> {
+        let hosts = self.git_hosts(provider)?;
+        let helper = helper_command()?;
+        for host in &hosts {
+            // git matches helpers by scheme: a loopback host may be plain http.
+            let schemes: &[&str] = if host.loopback {
+                &["https", "http"]
+            } else {
+                &["https"]
+            };
+            for scheme in schemes {
+                let key = format!("credential.{scheme}://{}.helper", host.host);
+                if unset {
+                    // Exit 5 means it was not set: nothing to remove.
+                    git(&["config", "--global", "--unset-all", &key], &[0, 5])?;
+                } else {
+                    // An empty helper first: no other helper answers for this host.
+                    git(&["config", "--global", "--replace-all", &key, ""], &[0])?;
+                    git(&["config", "--global", "--add", &key, &helper], &[0])?;
+                }
+            }
+        }
+        Ok(hosts)
+    }
+
     /// The git hosts of `provider`, or of every provider that has some.
-    pub fn git_hosts(&self, provider: Option<&Name>) -> Result<Vec<GitHost>, Error> {
+    fn git_hosts(&self, provider: Option<&Name>) -> Result<Vec<GitHost>, Error> {
         let registry = self.registry()?;
         let configs: Vec<_> = match provider {
             Some(name) => vec![registry.get(name).ok_or_else(|| Error::UnknownProvider {
@@ -206,6 +235,32 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
         return false;
     }
     a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// `!'/abs/path/credctl' git-credential`, quoted for git's shell.
+fn helper_command() -> Result<String, Error> {
+    let exe = std::env::current_exe().map_err(|source| Error::Internal {
+        what: "cannot find credctl's own path",
+        source: Box::new(source),
+    })?;
+    let quoted = exe.to_string_lossy().replace('\'', r"'\''");
+    Ok(format!("!'{quoted}' git-credential"))
+}
+
+/// Runs git, never interactively; an exit code outside `ok` is an error
+/// carrying git's own (sanitised) words.
+fn git(args: &[&str], ok: &[i32]) -> Result<(), Error> {
+    let out = std::process::Command::new("git")
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .map_err(|source| Error::Git { source })?;
+    if out.status.code().is_some_and(|c| ok.contains(&c)) {
+        return Ok(());
+    }
+    Err(Error::GitConfig(crate::sanitize::text(
+        &String::from_utf8_lossy(&out.stderr),
+    )))
 }
 
 #[cfg(test)]

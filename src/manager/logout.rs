@@ -147,46 +147,7 @@ impl Revoker {
         // Where the revocation went, for a message about a timeout too.
         let sent_to = std::cell::RefCell::new(None::<String>);
         let outcome = online.runtime.block_on(async {
-            let revoke = async {
-                if !providers.contains_key(&id.provider) {
-                    // Built once; a failure is reported once.
-                    let built = online.provider(&id.provider, Purpose::Bound).await;
-                    let (provider, error) = match built {
-                        Ok(provider) => (Some(provider), None),
-                        Err(e) => (None, Some(e)),
-                    };
-                    providers.insert(id.provider.clone(), provider);
-                    match error {
-                        Some(error) if error.is_trust_store() => {
-                            return Revocation::Refused(error);
-                        }
-                        Some(error) => return Revocation::Failed { url: None, error },
-                        None => {}
-                    }
-                }
-                let Some(Some(provider)) = providers.get(&id.provider) else {
-                    return Revocation::ProviderUnavailable;
-                };
-                let url = match provider.revocation_endpoint(id, credential).await {
-                    Ok(Some(url)) => {
-                        *sent_to.borrow_mut() = Some(url.to_string());
-                        url
-                    }
-                    Ok(None) => return Revocation::NoEndpoint,
-                    Err(e @ Error::Rebind(_)) => return Revocation::Refused(e),
-                    Err(e) if e.is_trust_store() => return Revocation::Refused(e),
-                    Err(error) => return Revocation::Failed { url: None, error },
-                };
-                match provider.revoke(id, credential).await {
-                    Ok(_) => Revocation::Done,
-                    // Nothing was sent: as for any local problem, stop.
-                    Err(e) if e.is_trust_store() => Revocation::Refused(e),
-                    Err(error) => Revocation::Failed {
-                        url: Some(url.to_string()),
-                        error,
-                    },
-                }
-            };
+            let revoke = revoke_once(online, providers, id, credential, &sent_to);
             tokio::time::timeout(REFRESH_TIMEOUT, revoke)
                 .await
                 .unwrap_or_else(|_| Revocation::Failed {
@@ -220,5 +181,53 @@ impl Revoker {
             }
         });
         Ok(())
+    }
+}
+
+/// One revocation: the provider built (once per provider), its endpoint
+/// found, the token sent. `sent_to` learns the endpoint before the request.
+async fn revoke_once(
+    online: &Online,
+    providers: &mut HashMap<Name, Option<Provider>>,
+    id: &CredentialId,
+    credential: &Credential,
+    sent_to: &std::cell::RefCell<Option<String>>,
+) -> Revocation {
+    if !providers.contains_key(&id.provider) {
+        // Built once; a failure is reported once.
+        match online.provider(&id.provider, Purpose::Bound).await {
+            Ok(provider) => providers.insert(id.provider.clone(), Some(provider)),
+            Err(error) => {
+                providers.insert(id.provider.clone(), None);
+                return Revocation::failed(None, error);
+            }
+        };
+    }
+    let Some(Some(provider)) = providers.get(&id.provider) else {
+        return Revocation::ProviderUnavailable;
+    };
+    let url = match provider.revocation_endpoint(id, credential).await {
+        Ok(Some(url)) => url,
+        Ok(None) => return Revocation::NoEndpoint,
+        Err(e @ Error::Rebind(_)) => return Revocation::Refused(e),
+        Err(error) => return Revocation::failed(None, error),
+    };
+    *sent_to.borrow_mut() = Some(url.to_string());
+    match provider.revoke(id, credential).await {
+        Ok(_) => Revocation::Done,
+        Err(error) => Revocation::failed(Some(url.to_string()), error),
+    }
+}
+
+impl Revocation {
+    /// A failure on the way to the provider. An unreadable trust store is
+    /// local, and nothing was sent: it stops the logout, as a bad config
+    /// does.
+    fn failed(url: Option<String>, error: Error) -> Revocation {
+        if error.is_trust_store() {
+            Revocation::Refused(error)
+        } else {
+            Revocation::Failed { url, error }
+        }
     }
 }

@@ -90,11 +90,7 @@ impl Provider {
             .or_else(|| super::origin_of(&settings));
         let arrived_expired = self.arrived_expired(token.expires_at, now);
         let rotated = token.refresh_token != current.credential.refresh_token().cloned();
-        let mut entry = current;
-        entry.credential = Credential::OAuth(token);
-        entry.metadata.refresh_count += 1;
-        entry.metadata.last_refresh_at = Some(now);
-        entry.metadata.updated_at = now;
+        let entry = renewed(current, token, now);
         // Saved before the token is handed out: a rotated refresh token must not be lost.
         self.store
             .save(&guard, &entry)
@@ -219,4 +215,13 @@ fn refreshed_token(
         token.unknown = old.unknown.clone();
     }
     Ok(token)
+}
+
+/// `current` with the token a refresh brought, counted and dated.
+fn renewed(mut current: Entry, token: crate::token::OAuthToken, now: DateTime<Utc>) -> Entry {
+    current.credential = Credential::OAuth(token);
+    current.metadata.refresh_count += 1;
+    current.metadata.last_refresh_at = Some(now);
+    current.metadata.updated_at = now;
+    current
 }

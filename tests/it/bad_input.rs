@@ -13,14 +13,7 @@ use crate::common::fake::Fake;
 use crate::common::*;
 
 fn nothing_stored(env: &TestEnv) {
-    let stored: Vec<_> = std::fs::read_dir(env.oauth_dir())
-        .map(|d| {
-            d.flatten()
-                .map(|e| e.file_name().to_string_lossy().into_owned())
-                .filter(|n| n.ends_with(".json"))
-                .collect()
-        })
-        .unwrap_or_default();
+    let stored = env.store_files(".json");
     assert!(stored.is_empty(), "stored: {stored:?}");
 }
 

@@ -4,7 +4,6 @@
 //! 200 iterations by default; the documented longer run is
 //! `CREDCTL_CRASH_ITERATIONS=1000 cargo test --test it crash -- --nocapture`.
 
-use std::fs;
 use std::process::Stdio;
 use std::time::Duration;
 
@@ -81,11 +80,7 @@ fn auth_refresh_killed_at_random_points_never_loses_the_credential() {
             got_new += 1;
         }
         before = n;
-        let temps = fs::read_dir(env.oauth_dir())
-            .expect("dir")
-            .flatten()
-            .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
-            .count();
+        let temps = env.store_files(".tmp").len();
         assert!(
             temps <= 1,
             "iteration {i}: {temps} temporary files piled up"

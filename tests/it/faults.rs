@@ -78,14 +78,6 @@ impl FullDisk {
     }
 }
 
-fn temp_files(env: &TestEnv) -> usize {
-    fs::read_dir(env.oauth_dir())
-        .expect("dir")
-        .flatten()
-        .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
-        .count()
-}
-
 #[test]
 fn a_full_disk_fails_the_write_names_the_file_and_loses_nothing() {
     let env = TestEnv::new();
@@ -108,7 +100,7 @@ fn a_full_disk_fails_the_write_names_the_file_and_loses_nothing() {
     );
     assert_eq!(fs::read(env.file("acme", "default")).expect("read"), before);
     assert_eq!(
-        temp_files(&env),
+        env.store_files(".tmp").len(),
         0,
         "a failed write removes its temporary file"
     );

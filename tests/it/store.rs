@@ -127,12 +127,7 @@ fn concurrent_writers_to_different_accounts_all_survive() {
 }
 
 fn assert_no_temp_files(env: &TestEnv) {
-    let temps: Vec<_> = fs::read_dir(env.oauth_dir())
-        .expect("read dir")
-        .flatten()
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with(".tmp"))
-        .collect();
+    let temps = env.store_files(".tmp");
     assert!(temps.is_empty(), "{temps:?}");
 }
 

@@ -393,6 +393,7 @@ fn help_of_every_command() {
         ("help_auth_setup_git", vec!["auth", "setup-git", "--help"]),
         ("help_git_credential", vec!["git-credential", "--help"]),
         ("help_completions", vec!["completions", "--help"]),
+        ("help_man", vec!["man", "--help"]),
     ] {
         n.assert(name, &output(&env, &args));
     }

@@ -67,6 +67,21 @@ impl TestEnv {
         self.home().join("oauth")
     }
 
+    /// The names of the files in the store ending in `suffix` (`.json`,
+    /// `.tmp`), sorted; none when the store does not exist.
+    pub fn store_files(&self, suffix: &str) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(self.oauth_dir())
+            .map(|dir| {
+                dir.flatten()
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .filter(|n| n.ends_with(suffix))
+                    .collect()
+            })
+            .unwrap_or_default();
+        names.sort();
+        names
+    }
+
     pub fn file(&self, provider: &str, account: &str) -> PathBuf {
         self.oauth_dir().join(format!("{provider}@{account}.json"))
     }
