@@ -1,6 +1,6 @@
 //! The test authorization server over https with a CA made at test time, and
-//! the launcher's fixed port and log file. Everything here talks to the server
-//! with reqwest directly: credctl does not trust a custom CA yet.
+//! the launcher's fixed port and log file: the fixtures themselves, checked
+//! with reqwest directly (credctl over TLS is tested in tls.rs).
 
 use std::error::Error as _;
 use std::net::TcpListener;
