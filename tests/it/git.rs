@@ -262,3 +262,48 @@ fn an_erase_leaves_a_token_that_cannot_be_renewed_alone() {
         .success()
         .stdout(predicates::str::contains("password=sk-static\n"));
 }
+
+/// What `git credential get` answers for `protocol` and `host`.
+fn get(env: &TestEnv, protocol: &str, host: &str) -> String {
+    let a = env
+        .cmd()
+        .args(["git-credential", "get"])
+        .write_stdin(format!("protocol={protocol}\nhost={host}\n\n"))
+        .assert()
+        .success();
+    stdout(&a)
+}
+
+#[test]
+fn hosts_map_exactly_as_git_sends_them_and_only_over_https() {
+    let env = TestEnv::new();
+    // The built-in defaults: github.com as x-access-token, gitlab.com as oauth2.
+    env.login_with_token("github", "default", "gho-static");
+    env.login_with_token("gitlab", "default", "glpat-static");
+    assert_eq!(
+        get(&env, "https", "github.com"),
+        "username=x-access-token\npassword=gho-static\n"
+    );
+    assert_eq!(
+        get(&env, "https", "gitlab.com"),
+        "username=oauth2\npassword=glpat-static\n"
+    );
+    // git sends the port when the URL has one: another host, no answer.
+    assert_eq!(get(&env, "https", "github.com:443"), "");
+    // Plain http to a host that is not loopback: never a token.
+    assert_eq!(get(&env, "http", "github.com"), "");
+
+    // A configured host with a port, a username and an account of its own.
+    env.config(
+        "[providers.corp]\ntoken_url = \"https://git.example.com/token\"\nauthorization_url = \"https://git.example.com/auth\"\ngit_hosts = [\"git.example.com:8443\"]\ngit_username = \"bot\"\ngit_account = \"work\"\n",
+    );
+    env.login_with_token("corp", "default", "corp-default");
+    env.login_with_token("corp", "work", "corp-work");
+    assert_eq!(
+        get(&env, "https", "git.example.com:8443"),
+        "username=bot\npassword=corp-work\n",
+        "git_account chooses among the accounts"
+    );
+    assert_eq!(get(&env, "https", "git.example.com"), "");
+    assert_eq!(get(&env, "http", "git.example.com:8443"), "");
+}

@@ -105,6 +105,22 @@ fn token_formats() {
             &output(&env, &["auth", "token", "acme", "--format", format]),
         );
     }
+    // Another token type goes out as the provider spelled it.
+    let mut dpop = oauth("at-DPOP", None, "2026-06-01T11:30:00Z", None);
+    dpop.token_type = "DPoP".into();
+    env.seed_oauth("acme", "dpop", dpop);
+    let a = env
+        .run(&[
+            "auth",
+            "token",
+            "acme",
+            "--account",
+            "dpop",
+            "--format",
+            "header",
+        ])
+        .success();
+    assert_eq!(stdout(&a), "Authorization: DPoP at-DPOP\n");
     let mut v1beta1 = env.cmd();
     v1beta1
         .env(
