@@ -5,7 +5,7 @@ use std::io;
 
 use super::{Error, InputError, Renewal};
 use crate::flow::FlowError;
-use crate::http::{HttpError, TrustProblem};
+use crate::http::{CertificateProblem, HttpError, TrustProblem};
 use crate::name::{CredentialId, Name};
 use crate::paths::EnvError;
 use crate::token::Category;
@@ -60,8 +60,8 @@ impl Error {
                     "run `{}` again, or sign in with `--flow device`",
                     id.login_command()
                 ),
-                FlowError::Http(HttpError::Certificate { host, .. }) => {
-                    certificate_hint(host, &id.provider, config_path)
+                FlowError::Http(HttpError::Certificate { host, kind, .. }) => {
+                    certificate_hint(host, *kind, &id.provider, config_path)
                 }
                 FlowError::NoBrowserAnswer {
                     suggest_device: true,
@@ -83,8 +83,8 @@ impl Error {
                 source,
                 ..
             } => match source.as_ref() {
-                FlowError::Http(HttpError::Certificate { host, .. }) => {
-                    certificate_hint(host, provider, config_path)
+                FlowError::Http(HttpError::Certificate { host, kind, .. }) => {
+                    certificate_hint(host, *kind, provider, config_path)
                 }
                 FlowError::Http(HttpError::TrustStore { source, .. }) => trust_store_hint(source),
                 // OpenID Discovery §4.3: issuers compare as exact strings.
@@ -167,11 +167,26 @@ impl Error {
     }
 }
 
-fn certificate_hint(host: &str, provider: &Name, config_path: &std::path::Path) -> String {
-    format!(
-        "if {host} uses a certificate authority of your own, add its certificate (PEM) as ca_file = \"/path/to/ca.pem\" under [providers.{provider}] in {}, or point SSL_CERT_FILE at it",
-        config_path.display()
-    )
+fn certificate_hint(
+    host: &str,
+    kind: CertificateProblem,
+    provider: &Name,
+    config_path: &std::path::Path,
+) -> String {
+    match kind {
+        CertificateProblem::WrongName => format!(
+            "check the host in [providers.{provider}] of {}; if it is right, something else (a proxy, a captive portal) is answering for {host}",
+            config_path.display()
+        ),
+        CertificateProblem::Dates => {
+            "check this machine's clock; if it is right, the provider's certificate is out of date"
+                .into()
+        }
+        CertificateProblem::UnknownIssuer | CertificateProblem::Other => format!(
+            "if {host} uses a certificate authority of your own, add its certificate (PEM) as ca_file = \"/path/to/ca.pem\" under [providers.{provider}] in {}, or point SSL_CERT_FILE at it",
+            config_path.display()
+        ),
+    }
 }
 
 /// The trust store is loaded at the first request, so its failures come

@@ -77,7 +77,12 @@ pub enum HttpError {
     },
 
     #[error("the TLS certificate of {host} is not trusted: {reason}")]
-    Certificate { host: String, reason: String },
+    Certificate {
+        host: String,
+        /// rustls's words, sanitised: the names in them came from the server.
+        reason: String,
+        kind: CertificateProblem,
+    },
 
     #[error(
         "{host} answered HTTP {status}{}{}{}{}",
@@ -182,4 +187,17 @@ pub enum TrustProblem {
     Load(Cause),
     #[error("it holds no PEM certificate")]
     NoCertificate,
+}
+
+/// What is wrong with a certificate, for the hint that fixes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CertificateProblem {
+    /// Issued by a CA that is not trusted here: add the CA.
+    UnknownIssuer,
+    /// Valid, but for another name: the URL, or something answering in the
+    /// provider's place.
+    WrongName,
+    /// Expired or not yet valid: this machine's clock, or the provider.
+    Dates,
+    Other,
 }

@@ -26,7 +26,7 @@ use reqwest::header::HeaderMap;
 use reqwest::{Method, StatusCode};
 use tracing::debug;
 
-pub use error::{Cause, HttpError, TrustProblem};
+pub use error::{Cause, CertificateProblem, HttpError, TrustProblem};
 use proxy::Proxies;
 pub use retry::Resend;
 use retry::RetryPolicy;
@@ -243,8 +243,8 @@ impl Http {
         let (host, via) = (host.to_string(), via.clone());
         Ok(match certificate_problem(&e) {
             // Trying again cannot make a certificate trusted.
-            Some(reason) => Attempt::Failed {
-                error: HttpError::Certificate { host, reason },
+            Some((kind, reason)) => Attempt::Failed {
+                error: HttpError::Certificate { host, reason, kind },
                 unsent: true,
                 last: true,
             },
@@ -318,12 +318,26 @@ fn transport_error(e: reqwest::Error, host: String, via: Option<String>) -> Http
     }
 }
 
-/// The reason a TLS certificate was refused, if that is what failed.
-fn certificate_problem(e: &(dyn std::error::Error + 'static)) -> Option<String> {
+/// Why a TLS certificate was refused, if that is what failed.
+fn certificate_problem(
+    e: &(dyn std::error::Error + 'static),
+) -> Option<(CertificateProblem, String)> {
+    use rustls::CertificateError as C;
     let mut next: Option<&(dyn std::error::Error + 'static)> = Some(e);
     while let Some(err) = next {
         if let Some(rustls::Error::InvalidCertificate(reason)) = err.downcast_ref() {
-            return Some(format!("{reason:?}"));
+            let kind = match reason {
+                C::UnknownIssuer => CertificateProblem::UnknownIssuer,
+                C::NotValidForName | C::NotValidForNameContext { .. } => {
+                    CertificateProblem::WrongName
+                }
+                C::Expired
+                | C::ExpiredContext { .. }
+                | C::NotValidYet
+                | C::NotValidYetContext { .. } => CertificateProblem::Dates,
+                _ => CertificateProblem::Other,
+            };
+            return Some((kind, crate::sanitize::text(&reason.to_string())));
         }
         // An io::Error's source() skips the error it wraps, which may be
         // another io::Error around the rustls one.

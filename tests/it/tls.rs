@@ -157,6 +157,55 @@ fn an_untrusted_certificate_is_a_configuration_error_naming_the_host() {
     );
 }
 
+/// `machine`: the confidential client of `idp`, client_credentials.
+fn machine_config(idp: &Idp) -> String {
+    format!(
+        "[providers.machine]\nissuer = \"{}\"\nclient_id = \"{}\"\nclient_secret = \"{}\"\nscopes = [\"api:read\"]\nflow = \"client_credentials\"\n",
+        idp.issuer(),
+        idp::CONFIDENTIAL_CLIENT_ID,
+        idp::CONFIDENTIAL_CLIENT_SECRET,
+    )
+}
+
+#[test]
+fn ssl_cert_dir_is_trusted_and_a_certificate_for_another_name_is_named_as_such() {
+    let ca = TestCa::new();
+    let idp = Idp::start_tls(&ca);
+    let mut env = TestEnv::new();
+    env.config(&machine_config(&idp));
+    // A directory of PEM files, as OpenSSL's SSL_CERT_DIR; no SSL_CERT_FILE.
+    let dir = tempfile::tempdir().expect("cert dir");
+    std::fs::copy(ca.ca_pem_path(), dir.path().join("test-ca.pem")).expect("copy");
+    env.set("SSL_CERT_DIR", &dir.path().display().to_string());
+    env.run(&["auth", "login", "machine"]).success();
+    let token = stdout(&env.run(&["auth", "token", "machine"]).success());
+    assert_eq!(idp.introspect(token.trim_end())["active"], true);
+
+    // A trusted CA, but a certificate for another name: not "add its CA".
+    let elsewhere = TestCa::for_names(&["elsewhere.credctl.test"]);
+    let other = Idp::start_tls(&elsewhere);
+    env.config(&machine_config(&other));
+    env.set("SSL_CERT_DIR", "");
+    env.set(
+        "SSL_CERT_FILE",
+        &elsewhere.ca_pem_path().display().to_string(),
+    );
+    let a = env
+        .run(&["auth", "login", "machine", "--account", "b"])
+        .code(6);
+    let err = stderr(&a);
+    assert!(
+        err.contains("not valid for name \"localhost\"") && err.contains("elsewhere.credctl.test"),
+        "{err}"
+    );
+    assert!(
+        err.contains("hint: check the host in [providers.machine]"),
+        "{err}"
+    );
+    assert!(!err.contains("ca_file"), "{err}");
+    assert!(!env.file("machine", "b").exists());
+}
+
 #[test]
 fn processes_that_find_the_token_renewed_load_no_trust_store() {
     // Of many processes that wait for one refresh, all but one find the new

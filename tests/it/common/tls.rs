@@ -53,6 +53,11 @@ impl TestCa {
     /// [`SERVER_NAMES`], and writes `ca.pem`, `server.pem` and `server.key`.
     /// Each call makes a new CA, unrelated to any other.
     pub fn new() -> TestCa {
+        TestCa::for_names(&SERVER_NAMES)
+    }
+
+    /// [`TestCa::new`], with a server certificate for `names` only.
+    pub fn for_names(names: &[&str]) -> TestCa {
         let dir = tempfile::tempdir().expect("temporary directory for the test CA");
         // The directory's random name makes the CA's name unique.
         let unique = dir
@@ -71,7 +76,7 @@ impl TestCa {
         let ca_cert = ca_params.self_signed(&ca_key).expect("self-sign the CA");
         let ca = Issuer::new(ca_params, ca_key);
 
-        let names: Vec<String> = SERVER_NAMES.iter().map(|n| n.to_string()).collect();
+        let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
         let mut params = CertificateParams::new(names).expect("server certificate parameters");
         params
             .distinguished_name
