@@ -63,6 +63,7 @@ impl Error {
                 FlowError::Http(HttpError::Certificate { host, kind, .. }) => {
                     certificate_hint(host, *kind, &id.provider, config_path)
                 }
+                FlowError::Http(HttpError::ProxyAuth { .. }) => PROXY_AUTH_HINT.into(),
                 FlowError::NoBrowserAnswer {
                     suggest_device: true,
                     ..
@@ -87,6 +88,7 @@ impl Error {
                     certificate_hint(host, *kind, provider, config_path)
                 }
                 FlowError::Http(HttpError::TrustStore { source, .. }) => trust_store_hint(source),
+                FlowError::Http(HttpError::ProxyAuth { .. }) => PROXY_AUTH_HINT.into(),
                 // OpenID Discovery §4.3: issuers compare as exact strings.
                 FlowError::DiscoveredIssuer { got, expected, .. }
                     if got.trim_end_matches('/') == expected.trim_end_matches('/') =>
@@ -203,7 +205,12 @@ fn trust_store_hint(problem: &TrustProblem) -> String {
 const TRUST_STORE_HINT: &str =
     "check SSL_CERT_FILE and SSL_CERT_DIR, or the ca_file of the provider";
 
+const PROXY_AUTH_HINT: &str = "put the proxy's user and password in its URL (https_proxy=http://USER:PASSWORD@HOST:PORT), or name the provider's host in no_proxy";
+
 fn provider_hint(source: &FlowError, id: &CredentialId, config_path: &std::path::Path) -> String {
+    if let FlowError::Http(HttpError::ProxyAuth { .. }) = source {
+        return PROXY_AUTH_HINT.into();
+    }
     if let FlowError::Http(HttpError::TrustStore { source, .. }) = source {
         return trust_store_hint(source);
     }

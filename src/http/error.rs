@@ -76,6 +76,9 @@ pub enum HttpError {
         source: Cause,
     },
 
+    #[error("the proxy {proxy} asks for credentials (HTTP 407) to reach {host}")]
+    ProxyAuth { host: String, proxy: String },
+
     #[error("the TLS certificate of {host} is not trusted: {reason}")]
     Certificate {
         host: String,
@@ -155,6 +158,7 @@ impl HttpError {
             HttpError::UnexpectedBody { .. }
             | HttpError::Build { .. }
             | HttpError::Certificate { .. }
+            | HttpError::ProxyAuth { .. }
             | HttpError::TrustStore { .. }
             | HttpError::Proxy { .. } => Category::Configuration,
             HttpError::TooLarge { .. } => Category::InvalidResponse,

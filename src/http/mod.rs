@@ -241,6 +241,14 @@ impl Http {
             Err(e) => e,
         };
         let (host, via) = (host.to_string(), via.clone());
+        if let Some(proxy) = via.clone().filter(|_| proxy_wants_credentials(&e)) {
+            // Nothing reached the provider, and no retry brings credentials.
+            return Ok(Attempt::Failed {
+                error: HttpError::ProxyAuth { host, proxy },
+                unsent: true,
+                last: true,
+            });
+        }
         Ok(match certificate_problem(&e) {
             // Trying again cannot make a certificate trusted.
             Some((kind, reason)) => Attempt::Failed {
@@ -316,6 +324,20 @@ fn transport_error(e: reqwest::Error, host: String, via: Option<String>) -> Http
             source: Cause::new(e),
         }
     }
+}
+
+/// Whether the proxy answered CONNECT with 407. hyper-util does not export
+/// its tunnel error, so its words are matched (a test through the binary,
+/// network.rs, notices if they change).
+fn proxy_wants_credentials(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut next = Some(e);
+    while let Some(err) = next {
+        if err.to_string().ends_with("proxy authorization required") {
+            return true;
+        }
+        next = err.source();
+    }
+    false
 }
 
 /// Why a TLS certificate was refused, if that is what failed.

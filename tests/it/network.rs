@@ -24,6 +24,13 @@ struct Trap {
 
 impl Trap {
     fn start() -> Trap {
+        Trap::answering(
+            b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+        )
+    }
+
+    /// A proxy that logs what it is sent and answers `answer`.
+    fn answering(answer: &'static [u8]) -> Trap {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let port = listener.local_addr().expect("addr").port();
         let seen = Arc::new(Mutex::new(Vec::new()));
@@ -36,9 +43,7 @@ impl Trap {
                 log.lock()
                     .expect("lock")
                     .push(String::from_utf8_lossy(&buf[..n]).into_owned());
-                let _ = stream.write_all(
-                    b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
-                );
+                let _ = stream.write_all(answer);
             }
         });
         Trap { port, seen }
@@ -141,6 +146,33 @@ fn a_remote_provider_goes_through_the_proxy_and_its_errors_name_it() {
         "{}",
         stderr(&a)
     );
+}
+
+#[test]
+fn all_proxy_is_used_and_a_proxy_that_wants_credentials_is_a_configuration_error() {
+    let mut env = TestEnv::fixed_clock();
+    let trap = Trap::answering(
+        b"HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm=\"corp\"\r\nContent-Length: 0\r\n\r\n",
+    );
+    // Only ALL_PROXY: curl uses it for https when HTTPS_PROXY is not set.
+    env.set("ALL_PROXY", &trap.url());
+    env.config(
+        "[providers.acme]\nclient_id = \"cli\"\ntoken_url = \"https://id.example.test/token\"\n",
+    );
+    env.seed_expired("at-old", "rt-old");
+    let a = env.run(&["auth", "token", "acme"]).code(6);
+    let seen = trap.seen();
+    assert_eq!(seen.len(), 1, "asked once, never again: {seen:?}");
+    assert!(
+        seen[0].starts_with("CONNECT id.example.test:443"),
+        "{seen:?}"
+    );
+    let err = stderr(&a);
+    assert!(
+        err.contains(&format!("the proxy {} asks for credentials", trap.url())),
+        "{err}"
+    );
+    assert!(err.contains("USER:PASSWORD@"), "{err}");
 }
 
 #[test]
