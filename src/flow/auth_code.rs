@@ -158,10 +158,13 @@ impl Request<'_> {
         let wait = self.wait_for_code(&mut listener, &prepared.state, ui);
         let waited = tokio::time::timeout(timeout, wait).await;
         ui.wait_done();
+        // A browser that really opened fetched the start URL; one that
+        // failed after starting (a `$BROWSER` that exits 1, a display that
+        // is not there) never did.
         let (code, callback) = waited.map_err(|_| FlowError::NoBrowserAnswer {
             waited: timeout,
             redirect: configured.to_string(),
-            suggest_device: !opened,
+            suggest_device: !opened || !listener.start_served(),
         })??;
         match self
             .exchange(http, code, prepared.verifier, &redirect)

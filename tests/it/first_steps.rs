@@ -166,6 +166,33 @@ fn a_browser_that_never_came_back_suggests_the_device_flow() {
         ])
         .code(4);
     assert!(stderr(&a).contains("--flow device"), "{}", stderr(&a));
+
+    // A browser that started but never fetched the start URL: one that
+    // failed ($BROWSER exits 1), or one on another machine (over SSH).
+    for (browser, ssh) in [("false", false), ("true", true)] {
+        let mut env = TestEnv::new();
+        let _fake = pending_device_provider(&env);
+        env.set("BROWSER", browser);
+        if ssh {
+            env.set("SSH_CONNECTION", "192.0.2.1 50000 192.0.2.2 22");
+        }
+        let a = env
+            .run(&[
+                "auth",
+                "login",
+                "acme",
+                "--flow",
+                "browser",
+                "--timeout",
+                "1s",
+            ])
+            .code(4);
+        assert!(
+            stderr(&a).contains("--flow device"),
+            "BROWSER={browser}: {}",
+            stderr(&a)
+        );
+    }
 }
 
 #[test]
