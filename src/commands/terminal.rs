@@ -27,10 +27,22 @@ static SPINNER: Mutex<Option<ProgressBar>> = Mutex::new(None);
 /// The terminal settings a hidden prompt changed: Ctrl-C restores them.
 static SAVED_TTY: Mutex<Option<(std::fs::File, rustix::termios::Termios)>> = Mutex::new(None);
 static ARMED: OnceLock<()> = OnceLock::new();
+/// The terminal's settings when the handler was armed: a prompt in raw mode
+/// (the picker, the logout question) may be interrupted mid-read, and its
+/// own restore never runs.
+static FOUND_TTY: OnceLock<Option<(std::fs::File, rustix::termios::Termios)>> = OnceLock::new();
 
 /// From now on, Ctrl-C (SIGINT) restores the terminal, prints
 /// `interrupted` and exits 130, wherever the process is waiting.
 pub fn arm_interrupt() {
+    FOUND_TTY.get_or_init(|| {
+        if !(output::stdin_is_terminal() || output::stderr_is_terminal()) {
+            return None;
+        }
+        let tty = std::fs::File::open("/dev/tty").ok()?;
+        let termios = rustix::termios::tcgetattr(&tty).ok()?;
+        Some((tty, termios))
+    });
     ARMED.get_or_init(|| {
         let Ok(mut signals) = signal_hook::iterator::Signals::new([signal_hook::consts::SIGINT])
         else {
@@ -47,6 +59,7 @@ pub fn arm_interrupt() {
 /// Undoes what is on screen, says so, and exits 130.
 pub fn interrupted() -> ! {
     restore_tty();
+    restore_found_tty();
     if let Some(bar) = lock(&SPINNER).take() {
         bar.finish_and_clear();
     }
@@ -65,6 +78,13 @@ fn restore_tty() {
     if let Some((tty, termios)) = lock(&SAVED_TTY).take() {
         let _ = rustix::termios::tcsetattr(&tty, rustix::termios::OptionalActions::Now, &termios);
         let _ = writeln!(&tty);
+    }
+}
+
+/// The terminal as credctl found it, whatever a prompt did to it since.
+fn restore_found_tty() {
+    if let Some(Some((tty, termios))) = FOUND_TTY.get() {
+        let _ = rustix::termios::tcsetattr(tty, rustix::termios::OptionalActions::Now, termios);
     }
 }
 

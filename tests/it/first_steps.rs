@@ -294,6 +294,23 @@ fn logout_all_asks_first_on_a_terminal() {
 }
 
 #[test]
+fn ctrl_c_at_the_picker_and_the_logout_question_leaves_cleanly() {
+    let env = TestEnv::new();
+    let run = env.pty(
+        &format!(r#"trap : INT; "$0" auth login{AFTER}"#),
+        &[("Select authentication provider", CTRL_C)],
+    );
+    assert_left_cleanly(&run);
+    env.login_with_token("acme", "default", "sk-1");
+    let run = env.pty(
+        &format!(r#"trap : INT; "$0" auth logout --all{AFTER}"#),
+        &[("Log out of 1 credential", CTRL_C)],
+    );
+    assert_left_cleanly(&run);
+    assert!(env.file("acme", "default").exists(), "nothing was deleted");
+}
+
+#[test]
 fn static_tokens_are_trimmed_and_can_expire() {
     let env = TestEnv::fixed_clock();
     env.cmd()
