@@ -245,3 +245,34 @@ fn a_device_interval_of_years_does_not_outlast_the_code() {
 fn oauth_pending() -> ResponseTemplate {
     crate::common::fake::oauth_error(400, "authorization_pending", "waiting")
 }
+
+#[test]
+fn hostile_claims_in_an_id_token_are_shown_cleaned() {
+    use base64::Engine as _;
+    let env = TestEnv::fixed_clock();
+    let enc = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let claims = json!({
+        "sub": format!("user{HOSTILE}"),
+        "email": format!("alice{HOSTILE}@example.com"),
+    });
+    let jwt = format!(
+        "{}.{}.sig",
+        enc.encode(br#"{"alg":"none"}"#),
+        enc.encode(claims.to_string())
+    );
+    let mut token = oauth("at-1", Some("rt-1"), "2026-06-01T11:30:00Z", None);
+    token.id_token = Some(credctl::secret::Secret::new(jwt));
+    env.seed_oauth("acme", "default", token);
+    for args in [
+        &["auth", "status"][..],
+        &["auth", "status", "--json"],
+        &["auth", "list"],
+        &["auth", "list", "--json"],
+    ] {
+        let a = env.run(args).success();
+        assert_clean(&args.join(" "), &stdout(&a));
+        assert_clean(&args.join(" "), &stderr(&a));
+    }
+    let a = env.run(&["auth", "status"]).success();
+    assert!(stdout(&a).contains("alice"), "{}", stdout(&a));
+}
