@@ -48,8 +48,9 @@ pub struct HttpSettings {
 #[derive(Debug, Clone)]
 pub struct Http {
     /// Built at the first request: loading the trust store is most of the
-    /// cost of a client (2.7–3 ms here, README "HTTP"), and of 64 processes that wait for one
-    /// refresh, 63 find the new token on disk and send nothing.
+    /// cost of a client (2.7–3 ms here, README "HTTP"), and of 64
+    /// processes that wait for one refresh, 63 find the new token on disk
+    /// and send nothing.
     client: Arc<OnceLock<reqwest::Client>>,
     settings: HttpSettings,
     proxies: Proxies,
