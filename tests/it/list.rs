@@ -2,43 +2,6 @@
 
 use crate::common::*;
 
-fn seed_one_of_each(env: &TestEnv) {
-    // Valid: 59m 12s left of an hour.
-    env.seed_oauth(
-        "acme",
-        "default",
-        oauth(
-            "at-valid",
-            Some("rt-valid"),
-            "2026-06-01T11:59:12Z",
-            Some("2026-06-01T12:59:12Z"),
-        ),
-    );
-    // Expiring: 2 minutes left of an hour.
-    env.seed_oauth(
-        "acme",
-        "work",
-        oauth(
-            "at-expiring",
-            Some("rt-expiring"),
-            "2026-06-01T11:02:00Z",
-            Some("2026-06-01T12:02:00Z"),
-        ),
-    );
-    // Expired 3 hours ago.
-    env.seed_oauth(
-        "beta",
-        "default",
-        oauth(
-            "at-expired",
-            None,
-            "2026-06-01T08:00:00Z",
-            Some("2026-06-01T09:00:00Z"),
-        ),
-    );
-    env.seed_static("gamma", "default", "sk-static");
-}
-
 const TOKENS: [&str; 7] = [
     "at-valid",
     "rt-valid",
@@ -52,7 +15,7 @@ const TOKENS: [&str; 7] = [
 #[test]
 fn the_table_shows_status_and_countdowns() {
     let env = TestEnv::fixed_clock();
-    seed_one_of_each(&env);
+    env.seed_one_of_each();
     let a = env.run(&["auth", "list"]).success();
     insta::assert_snapshot!(stdout(&a), @r"
     PROVIDER  ACCOUNT  KIND    STATUS    EXPIRES         SCOPES
@@ -67,7 +30,7 @@ fn the_table_shows_status_and_countdowns() {
 #[test]
 fn json_has_the_documented_fields_and_no_token() {
     let env = TestEnv::fixed_clock();
-    seed_one_of_each(&env);
+    env.seed_one_of_each();
     let a = env.run(&["auth", "list", "--json"]).success();
     let out = stdout(&a);
     for token in TOKENS {

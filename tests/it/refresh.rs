@@ -442,20 +442,19 @@ fn a_short_wait_for_the_lock_is_quiet() {
     assert!(!done.stderr.contains("waiting"), "{}", done.stderr);
 }
 
-#[test]
-fn a_forced_refresh_that_waited_takes_the_result_of_the_process_it_waited_for() {
-    let (env, fake) = setup(VALID);
-    fake.token_answers(tokens("at-mine", Some("rt-mine"), Some(3600)), None);
+/// Runs credctl with `args` while the lock of `acme` is held; once it says
+/// it is waiting, "another process" saves `at-theirs` under that lock and
+/// lets go.
+fn renewed_by_another_process_while_waiting(env: &TestEnv, args: &[&str]) -> Finished {
     let store = env.store();
     let held = store
         .lock(&id("acme", "default"), &mut || {})
         .expect("lock");
-    let mut running = env.spawn(&["auth", "refresh", "acme"]);
+    let mut running = env.spawn(args);
     running.line("lock wait notice", |l| {
         l.contains("waiting for another credctl process")
     });
-    // Meanwhile "another process" refreshes and saves under the lock it holds.
-    let mut theirs = stored(&env);
+    let mut theirs = stored(env);
     theirs.credential = credctl::token::Credential::OAuth(oauth(
         "at-theirs",
         Some("rt-theirs"),
@@ -464,7 +463,14 @@ fn a_forced_refresh_that_waited_takes_the_result_of_the_process_it_waited_for() 
     ));
     store.save(&held, &theirs).expect("save");
     drop(held);
-    let done = running.finish(Duration::from_secs(30));
+    running.finish(Duration::from_secs(30))
+}
+
+#[test]
+fn a_forced_refresh_that_waited_takes_the_result_of_the_process_it_waited_for() {
+    let (env, fake) = setup(VALID);
+    fake.token_answers(tokens("at-mine", Some("rt-mine"), Some(3600)), None);
+    let done = renewed_by_another_process_while_waiting(&env, &["auth", "refresh", "acme"]);
     assert_eq!(done.code, Some(0), "{}", done.stderr);
     assert!(
         done.stderr.contains("refreshed by another credctl process"),
@@ -483,24 +489,7 @@ fn a_process_that_finds_the_token_renewed_loads_no_trust_store() {
     // one was built.
     let (mut env, fake) = setup(EXPIRED);
     env.set("SSL_CERT_FILE", "/nonexistent/ca.pem");
-    let store = env.store();
-    let held = store
-        .lock(&id("acme", "default"), &mut || {})
-        .expect("lock");
-    let mut running = env.spawn(&["auth", "token", "acme"]);
-    running.line("lock wait notice", |l| {
-        l.contains("waiting for another credctl process")
-    });
-    let mut theirs = stored(&env);
-    theirs.credential = credctl::token::Credential::OAuth(oauth(
-        "at-theirs",
-        Some("rt-theirs"),
-        "2026-06-01T12:00:00Z",
-        Some("2026-06-01T13:00:00Z"),
-    ));
-    store.save(&held, &theirs).expect("save");
-    drop(held);
-    let done = running.finish(Duration::from_secs(30));
+    let done = renewed_by_another_process_while_waiting(&env, &["auth", "token", "acme"]);
     assert_eq!(done.code, Some(0), "{}", done.stderr);
     assert_eq!(done.stdout, "at-theirs\n");
     assert!(fake.token_requests().is_empty(), "nothing was sent");

@@ -23,53 +23,19 @@ fn output(env: &TestEnv, args: &[&str]) -> Output {
         .expect("credctl runs")
 }
 
-fn seed_one_of_each(env: &TestEnv) {
-    env.seed_oauth(
-        "acme",
-        "default",
-        oauth(
-            "at-valid",
-            Some("rt-valid"),
-            "2026-06-01T11:59:12Z",
-            Some("2026-06-01T12:59:12Z"),
-        ),
-    );
-    env.seed_oauth(
-        "acme",
-        "work",
-        oauth(
-            "at-expiring",
-            Some("rt-expiring"),
-            "2026-06-01T11:02:00Z",
-            Some("2026-06-01T12:02:00Z"),
-        ),
-    );
-    env.seed_oauth(
-        "beta",
-        "default",
-        oauth(
-            "at-expired",
-            None,
-            "2026-06-01T08:00:00Z",
-            Some("2026-06-01T09:00:00Z"),
-        ),
-    );
-    env.seed_static("gamma", "default", "sk-static");
-}
-
 // Exit 0.
 
 #[test]
 fn list_table() {
     let env = TestEnv::fixed_clock();
-    seed_one_of_each(&env);
+    env.seed_one_of_each();
     Normalize::new(&env).assert("list_table", &output(&env, &["auth", "list"]));
 }
 
 #[test]
 fn list_json() {
     let env = TestEnv::fixed_clock();
-    seed_one_of_each(&env);
+    env.seed_one_of_each();
     Normalize::new(&env).assert("list_json", &output(&env, &["auth", "list", "--json"]));
 }
 

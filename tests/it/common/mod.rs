@@ -156,6 +156,45 @@ impl TestEnv {
         entry
     }
 
+    /// For the clock of [`TestEnv::fixed_clock`] ([`NOW`]): one credential of each
+    /// status (valid, expiring, expired, static).
+    pub fn seed_one_of_each(&self) {
+        // Valid: 59m 12s left of an hour.
+        self.seed_oauth(
+            "acme",
+            "default",
+            oauth(
+                "at-valid",
+                Some("rt-valid"),
+                "2026-06-01T11:59:12Z",
+                Some("2026-06-01T12:59:12Z"),
+            ),
+        );
+        // Expiring: 2 minutes left of an hour.
+        self.seed_oauth(
+            "acme",
+            "work",
+            oauth(
+                "at-expiring",
+                Some("rt-expiring"),
+                "2026-06-01T11:02:00Z",
+                Some("2026-06-01T12:02:00Z"),
+            ),
+        );
+        // Expired 3 hours ago.
+        self.seed_oauth(
+            "beta",
+            "default",
+            oauth(
+                "at-expired",
+                None,
+                "2026-06-01T08:00:00Z",
+                Some("2026-06-01T09:00:00Z"),
+            ),
+        );
+        self.seed_static("gamma", "default", "sk-static");
+    }
+
     /// `acme` (account `default`) holding an [`EXPIRED`] OAuth token pair.
     pub fn seed_expired(&self, access: &str, refresh: &str) -> Entry {
         self.seed_oauth(
